@@ -1,0 +1,73 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// One system-library target per C library, found through pkg-config and installed from Debian.
+func systemLibrary(_ name: String, pkgConfig: String, apt: [String]) -> Target {
+    .systemLibrary(name: name, path: "Sources/\(name)", pkgConfig: pkgConfig, providers: [.apt(apt)])
+}
+
+/// Numeric code is 10–50× slower unoptimised; the model and DSP targets are always built with -O
+/// so that debug test runs and CI stay fast (see DESIGN.md, "Performance habits").
+let optimised: [SwiftSetting] = [.unsafeFlags(["-O"])]
+
+let package = Package(
+    name: "realtime-daemon",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "realtime-daemon", targets: ["RealtimeDaemon"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        systemLibrary("CAlsa", pkgConfig: "alsa", apt: ["libasound2-dev"]),
+        systemLibrary("COpus", pkgConfig: "opus", apt: ["libopus-dev"]),
+        systemLibrary("COgg", pkgConfig: "ogg", apt: ["libogg-dev"]),
+        systemLibrary("COpenBLAS", pkgConfig: "openblas", apt: ["libopenblas-dev"]),
+        systemLibrary("CSndfile", pkgConfig: "sndfile", apt: ["libsndfile1-dev"]),
+        systemLibrary("CSoxr", pkgConfig: "soxr", apt: ["libsoxr-dev"]),
+        systemLibrary("CEspeakNG", pkgConfig: "espeak-ng", apt: ["libespeak-ng-dev"]),
+        systemLibrary("CSystemd", pkgConfig: "libsystemd", apt: ["libsystemd-dev"]),
+
+        .target(
+            name: "Streaming",
+            dependencies: ["CAlsa", "COpus", "COgg", "CSndfile", "CSoxr"],
+            swiftSettings: optimised
+        ),
+        .target(
+            name: "Engine",
+            dependencies: [
+                "COpenBLAS",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: optimised
+        ),
+        .target(
+            name: "TTS",
+            dependencies: ["CEspeakNG", "Engine", "Streaming"],
+            swiftSettings: optimised
+        ),
+        .executableTarget(
+            name: "RealtimeDaemon",
+            dependencies: [
+                "Streaming", "Engine", "TTS", "CSystemd",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(name: "StreamingTests", dependencies: ["Streaming"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(name: "TTSTests", dependencies: ["TTS"]),
+        .testTarget(name: "RealtimeDaemonTests", dependencies: ["RealtimeDaemon"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
