@@ -65,7 +65,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "StreamingTests", dependencies: ["Streaming"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "TTSTests", dependencies: ["TTS"]),
         .testTarget(name: "RealtimeDaemonTests", dependencies: ["RealtimeDaemon"]),
     ],

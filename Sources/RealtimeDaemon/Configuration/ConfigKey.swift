@@ -1,0 +1,78 @@
+/// One setting of the daemon: its name in the configuration file, the environment variable that
+/// overrides it, its default and what it means. `ConfigKey.all` is the single list that the
+/// loader, `--set`, `config keys` and the documentation are made from.
+struct ConfigKey: Sendable {
+    enum Kind: Sendable {
+        case string
+        case path
+        case integer(ClosedRange<Int>)
+        case choice([String])
+    }
+
+    let name: String
+    let defaultValue: String
+    let kind: Kind
+    let help: String
+
+    /// `audio.capture_device` → `RTD_AUDIO_CAPTURE_DEVICE`.
+    var environmentVariable: String {
+        "RTD_" + name.uppercased().replacingOccurrences(of: ".", with: "_")
+    }
+
+    /// Checks a value against the key's kind; returns a message for a person when it is wrong.
+    func problem(with value: String) -> String? {
+        switch kind {
+        case .string, .path:
+            return nil
+        case .integer(let range):
+            guard let n = Int(value) else { return "'\(value)' is not a whole number" }
+            return range.contains(n) ? nil : "\(n) is outside \(range.lowerBound)...\(range.upperBound)"
+        case .choice(let options):
+            return options.contains(value) ? nil : "'\(value)' is not one of \(options.joined(separator: ", "))"
+        }
+    }
+
+    var kindDescription: String {
+        switch kind {
+        case .string: return "text"
+        case .path: return "path"
+        case .integer(let r): return "integer \(r.lowerBound)...\(r.upperBound)"
+        case .choice(let options): return options.joined(separator: "|")
+        }
+    }
+}
+
+extension ConfigKey {
+    static let logLevel = ConfigKey(name: "log.level", defaultValue: "info",
+        kind: .choice(["trace", "debug", "info", "notice", "warning", "error", "critical"]),
+        help: "Least severe log message written to standard error (the journal under systemd).")
+    static let modelsDir = ConfigKey(name: "models.dir", defaultValue: "",
+        kind: .path,
+        help: "Directory of model files; empty means $XDG_DATA_HOME/realtime-daemon/models or ~/.local/share/realtime-daemon/models.")
+    static let audioEnabled = ConfigKey(name: "audio.enabled", defaultValue: "auto",
+        kind: .choice(["auto", "on", "off"]),
+        help: "Local voice loop on ALSA devices: on (fail if a device cannot be opened), auto (use them when present), off.")
+    static let captureDevice = ConfigKey(name: "audio.capture_device", defaultValue: "default",
+        kind: .string, help: "ALSA PCM for the microphone (e.g. default, plughw:1,0).")
+    static let playbackDevice = ConfigKey(name: "audio.playback_device", defaultValue: "default",
+        kind: .string, help: "ALSA PCM for the speaker.")
+    static let captureRate = ConfigKey(name: "audio.capture_rate", defaultValue: "16000",
+        kind: .integer(8_000...192_000), help: "Capture sample rate in Hz; 16000 is what the recogniser uses.")
+    static let playbackRate = ConfigKey(name: "audio.playback_rate", defaultValue: "48000",
+        kind: .integer(8_000...192_000), help: "Playback sample rate in Hz.")
+    static let periodMs = ConfigKey(name: "audio.period_ms", defaultValue: "20",
+        kind: .integer(5...200), help: "ALSA period in milliseconds: the unit the audio threads move.")
+    static let bufferPeriods = ConfigKey(name: "audio.buffer_periods", defaultValue: "4",
+        kind: .integer(2...64), help: "Periods in each ALSA buffer (more means fewer xruns and more latency).")
+    static let alsaConfig = ConfigKey(name: "audio.alsa_config", defaultValue: "",
+        kind: .path, help: "Extra ALSA configuration file loaded on top of the system's, to define custom PCMs.")
+    static let engineThreads = ConfigKey(name: "engine.threads", defaultValue: "2",
+        kind: .integer(1...256), help: "Threads for model compute (OpenBLAS and our kernels together).")
+
+    static let all: [ConfigKey] = [
+        logLevel, modelsDir, audioEnabled, captureDevice, playbackDevice, captureRate, playbackRate,
+        periodMs, bufferPeriods, alsaConfig, engineThreads,
+    ]
+
+    static func named(_ name: String) -> ConfigKey? { all.first { $0.name == name } }
+}

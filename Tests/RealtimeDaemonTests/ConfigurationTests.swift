@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+@testable import RealtimeDaemon
+
+@Suite struct ConfigurationTests {
+    static func writeYAML(_ text: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rtd-\(UUID().uuidString).yaml").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func defaultsApplyWithoutFile() throws {
+        let resolved = try ConfigurationLoader(environment: [:]).load(file: nil, overrides: [])
+        for key in ConfigKey.all {
+            #expect(resolved.string(key) == key.defaultValue)
+            #expect(resolved.source(key) == .defaultValue)
+        }
+        let config = try DaemonConfiguration(resolved, environment: ["HOME": "/home/u"])
+        #expect(config.capture.periodMs == 20)
+        #expect(config.capture.device == "default")
+        #expect(config.modelsDirectory.path == "/home/u/.local/share/realtime-daemon/models")
+    }
+
+    /// default < file < environment < --set
+    @Test func precedenceIsFileThenEnvironmentThenCommandLine() throws {
+        let file = try Self.writeYAML("""
+            audio:
+              period_ms: 10
+              capture_device: plughw:1,0
+              playback_device: fromfile
+            log:
+              level: debug
+            """)
+        let loader = ConfigurationLoader(environment: ["RTD_AUDIO_CAPTURE_DEVICE": "fromenv", "RTD_AUDIO_PLAYBACK_DEVICE": "fromenv"])
+        let resolved = try loader.load(file: file, overrides: ["audio.playback_device=fromflag"])
+        #expect(resolved.string(.periodMs) == "10")
+        #expect(resolved.source(.periodMs) == .file(file))
+        #expect(resolved.string(.captureDevice) == "fromenv")
+        #expect(resolved.source(.captureDevice) == .environment("RTD_AUDIO_CAPTURE_DEVICE"))
+        #expect(resolved.string(.playbackDevice) == "fromflag")
+        #expect(resolved.source(.playbackDevice) == .commandLine)
+        #expect(resolved.string(.logLevel) == "debug")
+        #expect(try DaemonConfiguration(resolved).capture.periodFrames == 160)
+    }
+
+    @Test func unknownKeyIsRefusedWithSuggestion() throws {
+        let file = try Self.writeYAML("audio:\n  period_msec: 10\n")
+        #expect(throws: ConfigurationError.unknownKey(key: "audio.period_msec", source: file, suggestion: "audio.period_ms")) {
+            try ConfigurationLoader(environment: [:]).load(file: file, overrides: [])
+        }
+        #expect(throws: ConfigurationError.self) { try ConfigurationLoader(environment: [:]).load(file: nil, overrides: ["nope.nothing=1"]) }
+    }
+
+    @Test func invalidValuesNameKeyValueAndSource() throws {
+        #expect(throws: ConfigurationError.invalidValue(key: "audio.period_ms", value: "0", source: "command line", problem: "0 is outside 5...200")) {
+            try ConfigurationLoader(environment: [:]).load(file: nil, overrides: ["audio.period_ms=0"])
+        }
+        #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader(environment: ["RTD_AUDIO_ENABLED": "maybe"]).load(file: nil, overrides: [])
+        }
+        #expect(throws: ConfigurationError.malformedOverride("audio.period_ms")) {
+            try ConfigurationLoader(environment: [:]).load(file: nil, overrides: ["audio.period_ms"])
+        }
+    }
+
+    @Test func badFilesAreErrors() throws {
+        #expect(throws: ConfigurationError.self) { try ConfigurationLoader(environment: [:]).load(file: "/nonexistent.yaml", overrides: []) }
+        let broken = try Self.writeYAML("audio: [unclosed\n")
+        #expect(throws: ConfigurationError.self) { try ConfigurationLoader(environment: [:]).load(file: broken, overrides: []) }
+        let scalar = try Self.writeYAML("just a string\n")
+        #expect(throws: ConfigurationError.self) { try ConfigurationLoader(environment: [:]).load(file: scalar, overrides: []) }
+        let empty = try Self.writeYAML("")
+        #expect(try ConfigurationLoader(environment: [:]).load(file: empty, overrides: []).string(.logLevel) == "info")
+    }
+
+    @Test func exampleConfigurationIsValid() throws {
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../systemd/config.example.yaml").standardized.path
+        let resolved = try ConfigurationLoader(environment: [:]).load(file: example, overrides: [])
+        _ = try DaemonConfiguration(resolved)
+        // Every key is documented in the example.
+        let text = try String(contentsOfFile: example, encoding: .utf8)
+        for key in ConfigKey.all {
+            let leaf = String(key.name.split(separator: ".").last ?? "")
+            #expect(text.contains(leaf + ":"), "\(key.name) missing from the example")
+        }
+    }
+
+    @Test func environmentVariableNames() {
+        #expect(ConfigKey.captureDevice.environmentVariable == "RTD_AUDIO_CAPTURE_DEVICE")
+        #expect(ConfigKey.logLevel.environmentVariable == "RTD_LOG_LEVEL")
+    }
+}

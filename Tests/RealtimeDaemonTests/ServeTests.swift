@@ -1,0 +1,132 @@
+import Foundation
+import Testing
+
+/// Runs the real `realtime-daemon` binary: serve with ALSA devices from the file plugin, under a
+/// notify socket as systemd provides one, and stop it with SIGTERM.
+@Suite(.serialized) struct ServeTests {
+    static var binary: URL {
+        // The test bundle sits beside the products of the same build.
+        let candidates = [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent(),
+                          URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
+        for dir in candidates {
+            var d = dir
+            for _ in 0..<4 {
+                let candidate = d.appendingPathComponent("realtime-daemon")
+                if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+                d = d.deletingLastPathComponent()
+            }
+        }
+        return URL(fileURLWithPath: "realtime-daemon")
+    }
+
+    static func temporaryDirectory() -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("rtd-serve-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// A unix datagram socket standing in for systemd's notify socket.
+    final class NotifySocket {
+        let path: String
+        let fd: Int32
+
+        init(path: String) {
+            self.path = path
+            fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+            var addr = sockaddr_un()
+            addr.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+                for (i, b) in path.utf8.enumerated() where i < raw.count - 1 { raw[i] = b }
+            }
+            _ = withUnsafePointer(to: &addr) { p in
+                p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        }
+
+        deinit { close(fd); unlink(path) }
+
+        /// Messages received within `seconds`.
+        func receive(for seconds: Double) -> [String] {
+            var messages = [String]()
+            let deadline = Date().addingTimeInterval(seconds)
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while Date() < deadline {
+                let n = recv(fd, &buffer, buffer.count, 0)
+                if n > 0 { messages.append(String(decoding: buffer[0..<n], as: UTF8.self)) }
+            }
+            return messages
+        }
+    }
+
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (Process, Pipe) {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = Pipe()
+        try process.run()
+        return (process, errors)
+    }
+
+    @Test func serveOpensFileDevicesNotifiesSystemdAndStopsOnSIGTERM() throws {
+        let dir = Self.temporaryDirectory()
+        let raw = dir.appendingPathComponent("mic.raw")
+        try Data(repeating: 0, count: 32_000).write(to: raw)
+        let alsa = dir.appendingPathComponent("asound.conf")
+        try """
+            pcm.testmic { type file; slave.pcm "null"; file "/dev/null"; infile "\(raw.path)"; format "raw" }
+            pcm.testspeaker { type file; slave.pcm "null"; file "\(dir.path)/speaker.raw"; format "raw" }
+            """.write(to: alsa, atomically: true, encoding: .utf8)
+        let notify = NotifySocket(path: dir.appendingPathComponent("notify").path)
+        let (process, errors) = try Self.run(
+            ["serve", "--set", "audio.enabled=on", "--set", "audio.capture_device=testmic", "--set", "audio.playback_device=testspeaker",
+             "--set", "audio.alsa_config=\(alsa.path)", "--models-dir", dir.appendingPathComponent("models").path],
+            environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "400000"])
+        var messages = notify.receive(for: 1.5)
+        kill(process.processIdentifier, SIGTERM)
+        messages += notify.receive(for: 1.0)
+        process.waitUntilExit()
+        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 0, "log: \(log)")
+        #expect(log.contains("audio devices open"))
+        #expect(log.contains("audio devices closed"))
+        #expect(log.contains("realtime-daemon models fetch --models-dir"))  // missing models are named with the fix
+        #expect(messages.contains { $0.contains("READY=1") })
+        #expect(messages.contains { $0.contains("WATCHDOG=1") })
+        #expect(messages.contains { $0.contains("STOPPING=1") })
+        // The speaker got period after period of silence while idle.
+        let played = (try? FileManager.default.attributesOfItem(atPath: dir.path + "/speaker.raw")[.size] as? Int) ?? 0
+        #expect(played > 0)
+    }
+
+    @Test func requiredAudioThatCannotOpenFailsClearly() throws {
+        let (process, errors) = try Self.run(["serve", "--set", "audio.enabled=on", "--set", "audio.capture_device=no_such_pcm"])
+        process.waitUntilExit()
+        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 1)
+        #expect(log.contains("ALSA device 'no_such_pcm': open failed"))
+    }
+
+    @Test func badConfigurationIsRefusedBeforeStarting() throws {
+        let (process, errors) = try Self.run(["serve", "--set", "audio.period_ms=abc"])
+        process.waitUntilExit()
+        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus != 0)
+        #expect(log.contains("audio.period_ms"))
+    }
+
+    @Test func modelsCommandsReportMissingModels() throws {
+        let dir = Self.temporaryDirectory().path
+        let (verify, verifyErrors) = try Self.run(["models", "verify", "--models-dir", dir])
+        verify.waitUntilExit()
+        #expect(verify.terminationStatus == 1)
+        let text = String(decoding: verifyErrors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(text.contains("Fix: realtime-daemon models fetch --models-dir \(dir)"))
+    }
+}
