@@ -10,6 +10,14 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
     case extractFailed(package: String, member: String, message: String)
     /// The models directory cannot be used.
     case modelsDirectory(path: String, message: String)
+    /// A model file that does not parse (truncated, corrupt, inconsistent).
+    case malformedModel(path: String, message: String)
+    /// A well-formed model that uses something this engine does not implement.
+    case unsupportedModel(path: String, message: String)
+    /// A prompt that does not fit in the model's context window.
+    case contextOverflow(tokens: Int, context: Int)
+    /// Bad arguments to an engine call.
+    case invalidArgument(String)
 
     public var description: String {
         switch self {
@@ -23,6 +31,14 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
             return "could not extract \(member) from \(package): \(message)"
         case let .modelsDirectory(path, message):
             return "models directory \(path) cannot be used: \(message)"
+        case let .malformedModel(path, message):
+            return "malformed model file \(path): \(message)"
+        case let .unsupportedModel(path, message):
+            return "unsupported model \(path): \(message)"
+        case let .contextOverflow(tokens, context):
+            return "\(tokens) tokens do not fit in the model's context of \(context) tokens"
+        case let .invalidArgument(message):
+            return "invalid argument: \(message)"
         }
     }
 }

@@ -1,0 +1,53 @@
+/// The keys and values one sequence has computed, for every layer, up to `capacity` positions.
+///
+/// `tokens` records what the cache holds, so a new prompt that starts with the same tokens (a
+/// session's system prompt and history) reuses that prefix and only the rest is prefilled.
+public final class KVCache: @unchecked Sendable {
+    public let capacity: Int
+    let layers: Int
+    let kvDimension: Int
+    let keys: UnsafeMutablePointer<Float>
+    let values: UnsafeMutablePointer<Float>
+    /// The tokens whose keys and values are stored, in order.
+    public private(set) var tokens: [Int] = []
+
+    public var count: Int { tokens.count }
+
+    public init(configuration: LlamaConfiguration, capacity: Int) {
+        self.capacity = capacity
+        layers = configuration.layers
+        kvDimension = configuration.kvDimension
+        let size = layers * capacity * kvDimension
+        keys = .allocate(capacity: size)
+        values = .allocate(capacity: size)
+    }
+
+    deinit {
+        keys.deallocate()
+        values.deallocate()
+    }
+
+    @inline(__always)
+    func keyRow(layer: Int, position: Int) -> UnsafeMutablePointer<Float> {
+        keys + (layer * capacity + position) * kvDimension
+    }
+
+    @inline(__always)
+    func valueRow(layer: Int, position: Int) -> UnsafeMutablePointer<Float> {
+        values + (layer * capacity + position) * kvDimension
+    }
+
+    /// Length of the longest prefix of `prompt` already stored.
+    public func commonPrefix(with prompt: [Int]) -> Int {
+        var n = 0
+        while n < min(prompt.count, tokens.count), prompt[n] == tokens[n] { n += 1 }
+        return n
+    }
+
+    /// Forgets everything after the first `count` tokens.
+    public func truncate(to count: Int) {
+        if count < tokens.count { tokens.removeLast(tokens.count - count) }
+    }
+
+    func append(_ newTokens: some Sequence<Int>) { tokens.append(contentsOf: newTokens) }
+}

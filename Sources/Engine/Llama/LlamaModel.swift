@@ -1,0 +1,219 @@
+import COpenBLAS
+import Foundation
+
+/// A Llama-family decoder (llama, qwen2) computing from a memory-mapped GGUF file.
+///
+/// `forward` runs any mix of rows: the tokens of one prompt (prefill: linear layers batched
+/// into OpenBLAS sgemm over dequantized weights) or one new token for each of several
+/// sequences (decode: quantized dot products straight from the file's blocks, the weights read
+/// once for all sequences). Each row attends to its own sequence's KV cache.
+public final class LlamaModel: @unchecked Sendable {
+    public let configuration: LlamaConfiguration
+    public let file: GGUFFile
+    let weights: LlamaWeights
+    /// Threads for our kernels and for OpenBLAS (set explicitly so they never oversubscribe).
+    public var threads: Int {
+        didSet { openblas_set_num_threads(Int32(threads)) }
+    }
+    /// Rows at or above which linear layers use sgemm instead of quantized dot products.
+    public var sgemmThreshold = 4
+
+    public init(path: String, threads: Int = 2) throws(EngineError) {
+        file = try GGUFFile(path: path)
+        configuration = try LlamaConfiguration(file)
+        weights = try LlamaWeights(file, configuration)
+        self.threads = max(1, threads)
+        openblas_set_num_threads(Int32(self.threads))
+    }
+
+    /// One row of a forward pass: `token` at `position` of the sequence whose cache is `cache`.
+    public struct Row {
+        public var token: Int
+        public var cache: KVCache
+        public var wantsLogits: Bool
+
+        public init(token: Int, cache: KVCache, wantsLogits: Bool) {
+            self.token = token
+            self.cache = cache
+            self.wantsLogits = wantsLogits
+        }
+    }
+
+    /// Observes the hidden state after each layer (parity tests); `nil` in normal use.
+    public typealias LayerObserver = (_ layer: Int, _ rows: Int, _ hidden: UnsafePointer<Float>) -> Void
+
+    /// Prefills `tokens` after what `cache` holds; returns the logits of the last token.
+    public func prefill(_ tokens: [Int], cache: KVCache, observer: LayerObserver? = nil) throws(EngineError) -> [Float] {
+        guard !tokens.isEmpty else { throw .invalidArgument("prefill of no tokens") }
+        let rows = tokens.enumerated().map { Row(token: $1, cache: cache, wantsLogits: $0 == tokens.count - 1) }
+        return try forward(rows, observer: observer)[0]
+    }
+
+    /// One decode step for several sequences at once; returns each sequence's logits.
+    public func decode(_ steps: [(token: Int, cache: KVCache)]) throws(EngineError) -> [[Float]] {
+        try forward(steps.map { Row(token: $0.token, cache: $0.cache, wantsLogits: true) })
+    }
+
+    /// Runs the rows through the network, appending their keys and values to their caches.
+    /// Rows of the same sequence must be consecutive and in order. Returns logits for the rows
+    /// that want them, in order.
+    public func forward(_ rows: [Row], observer: LayerObserver? = nil) throws(EngineError) -> [[Float]] {
+        let c = configuration
+        let n = rows.count
+        guard n > 0 else { return [] }
+        // Positions: each row goes after what its cache holds plus earlier rows of the same sequence.
+        var positions = [Int](repeating: 0, count: n)
+        var pending = [ObjectIdentifier: Int]()
+        for (i, row) in rows.enumerated() {
+            guard (0..<c.vocabulary).contains(row.token) else {
+                throw .invalidArgument("token id \(row.token) is outside the vocabulary of \(c.vocabulary)")
+            }
+            let id = ObjectIdentifier(row.cache)
+            let p = row.cache.count + pending[id, default: 0]
+            pending[id, default: 0] += 1
+            guard p < row.cache.capacity else { throw .contextOverflow(tokens: p + 1, context: row.cache.capacity) }
+            positions[i] = p
+        }
+
+        let e = c.embedding, kv = c.kvDimension, ff = c.feedForward
+        let scratch = Scratch(rows: n, configuration: c)
+        let x = scratch.hidden, h = scratch.normed
+        for (i, row) in rows.enumerated() { weights.tokenEmbedding.dequantizeRow(row.token, into: x + i * e) }
+
+        for (l, layer) in weights.layers.enumerated() {
+            for i in 0..<n { VectorMath.rmsNorm(x + i * e, weight: layer.attentionNorm, epsilon: c.normEpsilon, count: e, into: h + i * e) }
+            linear(layer.query, h, rows: n, into: scratch.query, bias: layer.queryBias)
+            linear(layer.key, h, rows: n, into: scratch.key, bias: layer.keyBias)
+            linear(layer.value, h, rows: n, into: scratch.value, bias: layer.valueBias)
+            for i in 0..<n {
+                applyRotary(scratch.query + i * e, heads: c.heads, position: positions[i])
+                applyRotary(scratch.key + i * kv, heads: c.kvHeads, position: positions[i])
+                rows[i].cache.keyRow(layer: l, position: positions[i]).update(from: scratch.key + i * kv, count: kv)
+                rows[i].cache.valueRow(layer: l, position: positions[i]).update(from: scratch.value + i * kv, count: kv)
+            }
+            attention(rows: rows, positions: positions, layer: l, scratch: scratch)
+            linear(layer.attentionOutput, scratch.attended, rows: n, into: h, bias: nil)
+            for i in 0..<(n * e) { x[i] += h[i] }
+
+            for i in 0..<n { VectorMath.rmsNorm(x + i * e, weight: layer.feedForwardNorm, epsilon: c.normEpsilon, count: e, into: h + i * e) }
+            linear(layer.gate, h, rows: n, into: scratch.gate, bias: nil)
+            linear(layer.up, h, rows: n, into: scratch.up, bias: nil)
+            for i in 0..<(n * ff) {
+                let g = scratch.gate[i]
+                scratch.gate[i] = g / (1 + expf(-g)) * scratch.up[i]
+            }
+            linear(layer.down, scratch.gate, rows: n, into: h, bias: nil)
+            for i in 0..<(n * e) { x[i] += h[i] }
+            observer?(l, n, x)
+        }
+        for (i, row) in rows.enumerated() { row.cache.append(CollectionOfOne(row.token)); _ = i }
+
+        var results = [[Float]]()
+        let wanted = rows.indices.filter { rows[$0].wantsLogits }
+        for i in wanted {
+            VectorMath.rmsNorm(x + i * e, weight: weights.outputNorm, epsilon: c.normEpsilon, count: e, into: h)
+            var logits = [Float](repeating: 0, count: c.vocabulary)
+            logits.withUnsafeMutableBufferPointer { linear(weights.output, h, rows: 1, into: $0.baseAddress!, bias: nil) }
+            results.append(logits)
+        }
+        return results
+    }
+
+    /// Buffers for one forward pass.
+    final class Scratch {
+        let hidden, normed, query, key, value, attended, gate, up: UnsafeMutablePointer<Float>
+        let scores: UnsafeMutablePointer<Float>
+        let scoreStride: Int
+        private var all: [UnsafeMutablePointer<Float>] = []
+
+        init(rows n: Int, configuration c: LlamaConfiguration) {
+            func make(_ count: Int) -> UnsafeMutablePointer<Float> { .allocate(capacity: max(1, count)) }
+            hidden = make(n * c.embedding); normed = make(n * c.embedding)
+            query = make(n * c.embedding); key = make(n * c.kvDimension); value = make(n * c.kvDimension)
+            attended = make(n * c.embedding); gate = make(n * c.feedForward); up = make(n * c.feedForward)
+            scoreStride = c.contextLength + 1
+            scores = make(n * c.heads * 1)  // per-row score buffers are allocated in attention
+            all = [hidden, normed, query, key, value, attended, gate, up, scores]
+        }
+
+        deinit { for p in all { p.deallocate() } }
+    }
+
+    /// Rotary position embedding of every head of one row, in the architecture's layout.
+    func applyRotary(_ v: UnsafeMutablePointer<Float>, heads: Int, position: Int) {
+        let d = configuration.headDimension
+        let half = d / 2
+        let neox = configuration.architecture == .qwen2
+        for i in 0..<half {
+            let angle = Double(position) * pow(Double(configuration.ropeBase), -2 * Double(i) / Double(d))
+            let cosA = Float(cos(angle)), sinA = Float(sin(angle))
+            for head in 0..<heads {
+                let base = v + head * d
+                let (a, b) = neox ? (i, i + half) : (2 * i, 2 * i + 1)
+                let x0 = base[a], x1 = base[b]
+                base[a] = x0 * cosA - x1 * sinA
+                base[b] = x0 * sinA + x1 * cosA
+            }
+        }
+    }
+
+    /// Causal grouped-query attention: each row attends to its sequence's cache up to and
+    /// including its own position.
+    func attention(rows: [Row], positions: [Int], layer: Int, scratch: Scratch) {
+        let c = configuration
+        let d = c.headDimension, e = c.embedding, group = c.heads / c.kvHeads
+        let scale = 1 / Float(d).squareRoot()
+        let work = rows.count * c.heads
+        Parallel.chunks(work, threads: threads) { range in
+            let maxPosition = positions.max() ?? 0
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: maxPosition + 1)
+            defer { scores.deallocate() }
+            for item in range {
+                let i = item / c.heads, head = item % c.heads
+                let kvHead = head / group
+                let q = scratch.query + i * e + head * d
+                let out = scratch.attended + i * e + head * d
+                let cache = rows[i].cache
+                let span = positions[i] + 1
+                for p in 0..<span {
+                    scores[p] = VectorMath.dot(q, cache.keyRow(layer: layer, position: p) + kvHead * d, count: d) * scale
+                }
+                VectorMath.softmax(scores, count: span)
+                out.update(repeating: 0, count: d)
+                for p in 0..<span {
+                    VectorMath.addScaled(cache.valueRow(layer: layer, position: p) + kvHead * d, scores[p], into: out, count: d)
+                }
+            }
+        }
+    }
+
+    /// out[rows × w.rows] = input[rows × w.columns] · wᵀ (+ bias).
+    func linear(_ w: WeightMatrix, _ input: UnsafePointer<Float>, rows n: Int, into out: UnsafeMutablePointer<Float>, bias: [Float]?) {
+        if n >= sgemmThreshold {
+            let dense = UnsafeMutablePointer<Float>.allocate(capacity: w.rows * w.columns)
+            defer { dense.deallocate() }
+            Parallel.chunks(w.rows, threads: threads, granularity: 16) { range in
+                w.dequantizeRows(range, into: dense + range.lowerBound * w.columns)
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(w.rows), Int32(w.columns),
+                        1, input, Int32(w.columns), dense, Int32(w.columns), 0, out, Int32(w.rows))
+        } else {
+            let blocks = w.columns / 32
+            let sums = UnsafeMutablePointer<Float>.allocate(capacity: max(1, n * blocks))
+            defer { sums.deallocate() }
+            for i in 0..<n { QuantizedKernels.blockSums(input + i * w.columns, count: w.columns, into: sums + i * blocks) }
+            let type = w.type, columns = w.columns
+            Parallel.chunks(w.rows, threads: threads, granularity: 16) { range in
+                for r in range {
+                    let row = w.row(r)
+                    for i in 0..<n {
+                        out[i * w.rows + r] = QuantizedKernels.dot(type: type, row, input + i * columns, sums: sums + i * blocks, count: columns)
+                    }
+                }
+            }
+        }
+        if let bias {
+            for i in 0..<n { for j in 0..<w.rows { out[i * w.rows + j] += bias[j] } }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+import Engine
+
+/// Our decoder against `llm_reference.py forward` (float32 numpy on dequantized weights),
+/// layer by layer, on committed fixtures (scripts/fixtures/make-llm-fixtures.sh).
+@Suite struct LlamaParityTests {
+    struct Reference: Decodable {
+        var ids: [Int]
+        var layers: [Int]
+    }
+
+    @Test func hiddenStatesAndLogitsMatchReference() throws {
+        let reference = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: URL(fileURLWithPath: Fixtures.path("llm/forward.json"))))
+        let model = try LlamaModel(path: try ModelPaths.smolLM, threads: 2)
+        let cache = KVCache(configuration: model.configuration, capacity: 64)
+        var hidden = [Int: [Float]]()
+        let e = model.configuration.embedding
+        let logits = try model.prefill(reference.ids, cache: cache) { layer, rows, x in
+            hidden[layer] = Array(UnsafeBufferPointer(start: x, count: rows * e))
+        }
+        for layer in reference.layers {
+            let expected = try NPY(path: Fixtures.path(String(format: "llm/layer%02d.npy", layer)))
+            let error = Fixtures.relativeError(hidden[layer] ?? [], expected.values)
+            print("layer \(layer): relative error \(error)")
+            #expect(error < 1e-4, "layer \(layer)")
+        }
+        let expectedLogits = try NPY(path: Fixtures.path("llm/logits_last.npy"))
+        let logitError = Fixtures.relativeError(logits, expectedLogits.values)
+        print("logits: relative error \(logitError)")
+        #expect(logitError < 1e-4)
+        #expect(logits.indices.max { logits[$0] < logits[$1] } == expectedLogits.values.indices.max { expectedLogits.values[$0] < expectedLogits.values[$1] })
+    }
+}
+
+extension LlamaParityTests {
+    /// The decode path (quantized dot products, one token at a time) gives the same logits as
+    /// the reference for the same sequence.
+    @Test func tokenByTokenDecodeMatchesReference() throws {
+        let reference = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: URL(fileURLWithPath: Fixtures.path("llm/forward.json"))))
+        let model = try LlamaModel(path: try ModelPaths.smolLM, threads: 2)
+        let cache = KVCache(configuration: model.configuration, capacity: 64)
+        var logits = [Float]()
+        for id in reference.ids { logits = try model.decode([(id, cache)])[0] }
+        let expected = try NPY(path: Fixtures.path("llm/logits_last.npy")).values
+        let error = Fixtures.relativeError(logits, expected)
+        print("decode path logits: relative error \(error)")
+        #expect(error < 1e-4)
+    }
+
+    /// Two sequences decoded together give each the logits it gets alone.
+    @Test func batchedDecodeEqualsSeparateDecode() throws {
+        let model = try LlamaModel(path: try ModelPaths.smolLM, threads: 2)
+        let c = model.configuration
+        let a = KVCache(configuration: c, capacity: 32), b = KVCache(configuration: c, capacity: 32)
+        let aloneA = KVCache(configuration: c, capacity: 32), aloneB = KVCache(configuration: c, capacity: 32)
+        _ = try model.prefill([1, 9690, 314, 28], cache: a)
+        _ = try model.prefill([1, 2683, 30], cache: b)
+        _ = try model.prefill([1, 9690, 314, 28], cache: aloneA)
+        _ = try model.prefill([1, 2683, 30], cache: aloneB)
+        let together = try model.decode([(216, a), (44, b)])
+        let separateA = try model.decode([(216, aloneA)])[0]
+        let separateB = try model.decode([(44, aloneB)])[0]
+        #expect(Fixtures.relativeError(together[0], separateA) < 1e-6)
+        #expect(Fixtures.relativeError(together[1], separateB) < 1e-6)
+    }
+
+    @Test func promptLongerThanCacheIsAnError() throws {
+        let model = try LlamaModel(path: try ModelPaths.smolLM, threads: 2)
+        let cache = KVCache(configuration: model.configuration, capacity: 4)
+        #expect(throws: EngineError.contextOverflow(tokens: 5, context: 4)) { try model.prefill([1, 2, 3, 4, 5], cache: cache) }
+        #expect(throws: EngineError.self) { try model.prefill([49_152], cache: cache) }
+    }
+}
