@@ -3,7 +3,12 @@ import Testing
 import Engine
 
 /// Our decoder against `llm_reference.py forward` (float32 numpy on dequantized weights),
-/// layer by layer, on committed fixtures (scripts/fixtures/make-llm-fixtures.sh).
+/// layer by layer, on committed fixtures (scripts/fixtures/make-llm-fixtures.sh), with the model
+/// in `.float` numerics. Tolerances (error relative to each tensor's largest magnitude): hidden
+/// states 2e-4 and logits 1e-3. Float32 arithmetic alone gives ~3e-6; what remains is the
+/// float16 KV cache (as llama.cpp keeps it): each key and value is rounded to 11 significant
+/// bits (relative error ≤ 4.9e-4 per element, ~1e-4 once averaged by attention), and the
+/// logits, a 576-term sum over a 30-layer stack, gather a few of those.
 @Suite struct LlamaParityTests {
     struct Reference: Decodable {
         var ids: [Int]
@@ -13,6 +18,7 @@ import Engine
     @Test func hiddenStatesAndLogitsMatchReference() throws {
         let reference = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: URL(fileURLWithPath: Fixtures.path("llm/forward.json"))))
         let model = try LlamaModel(path: try ModelPaths.smolLM, threads: 2)
+        model.numerics = .float
         let cache = KVCache(configuration: model.configuration, capacity: 64)
         var hidden = [Int: [Float]]()
         let e = model.configuration.embedding
@@ -23,12 +29,12 @@ import Engine
             let expected = try NPY(path: Fixtures.path(String(format: "llm/layer%02d.npy", layer)))
             let error = Fixtures.relativeError(hidden[layer] ?? [], expected.values)
             print("layer \(layer): relative error \(error)")
-            #expect(error < 1e-4, "layer \(layer)")
+            #expect(error < 2e-4, "layer \(layer)")
         }
         let expectedLogits = try NPY(path: Fixtures.path("llm/logits_last.npy"))
         let logitError = Fixtures.relativeError(logits, expectedLogits.values)
         print("logits: relative error \(logitError)")
-        #expect(logitError < 1e-4)
+        #expect(logitError < 1e-3)
         #expect(logits.indices.max { logits[$0] < logits[$1] } == expectedLogits.values.indices.max { expectedLogits.values[$0] < expectedLogits.values[$1] })
     }
 }
@@ -39,13 +45,14 @@ extension LlamaParityTests {
     @Test func tokenByTokenDecodeMatchesReference() throws {
         let reference = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: URL(fileURLWithPath: Fixtures.path("llm/forward.json"))))
         let model = try LlamaModel(path: try ModelPaths.smolLM, threads: 2)
+        model.numerics = .float
         let cache = KVCache(configuration: model.configuration, capacity: 64)
         var logits = [Float]()
         for id in reference.ids { logits = try model.decode([(id, cache)])[0] }
         let expected = try NPY(path: Fixtures.path("llm/logits_last.npy")).values
         let error = Fixtures.relativeError(logits, expected)
         print("decode path logits: relative error \(error)")
-        #expect(error < 1e-4)
+        #expect(error < 1e-3)
     }
 
     /// Two sequences decoded together give each the logits it gets alone.

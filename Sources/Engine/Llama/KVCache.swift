@@ -1,4 +1,5 @@
-/// The keys and values one sequence has computed, for every layer, up to `capacity` positions.
+/// The keys and values one sequence has computed, for every layer, up to `capacity` positions,
+/// stored as float16 (as llama.cpp stores them by default: half the memory, same numbers).
 ///
 /// `tokens` records what the cache holds, so a new prompt that starts with the same tokens (a
 /// session's system prompt and history) reuses that prefix and only the rest is prefilled.
@@ -6,8 +7,8 @@ public final class KVCache: @unchecked Sendable {
     public let capacity: Int
     let layers: Int
     let kvDimension: Int
-    let keys: UnsafeMutablePointer<Float>
-    let values: UnsafeMutablePointer<Float>
+    let keys: UnsafeMutablePointer<Float16>
+    let values: UnsafeMutablePointer<Float16>
     /// The tokens whose keys and values are stored, in order.
     public private(set) var tokens: [Int] = []
 
@@ -28,12 +29,12 @@ public final class KVCache: @unchecked Sendable {
     }
 
     @inline(__always)
-    func keyRow(layer: Int, position: Int) -> UnsafeMutablePointer<Float> {
+    func keyRow(layer: Int, position: Int) -> UnsafeMutablePointer<Float16> {
         keys + (layer * capacity + position) * kvDimension
     }
 
     @inline(__always)
-    func valueRow(layer: Int, position: Int) -> UnsafeMutablePointer<Float> {
+    func valueRow(layer: Int, position: Int) -> UnsafeMutablePointer<Float16> {
         values + (layer * capacity + position) * kvDimension
     }
 
@@ -50,4 +51,7 @@ public final class KVCache: @unchecked Sendable {
     }
 
     func append(_ newTokens: some Sequence<Int>) { tokens.append(contentsOf: newTokens) }
+
+    /// Bytes held for keys and values.
+    public var byteCount: Int { 2 * layers * capacity * kvDimension * MemoryLayout<Float16>.size }
 }

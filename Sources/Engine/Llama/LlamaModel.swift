@@ -15,7 +15,18 @@ public final class LlamaModel: @unchecked Sendable {
     public var threads: Int {
         didSet { openblas_set_num_threads(Int32(threads)) }
     }
-    /// Rows at or above which linear layers use sgemm instead of quantized dot products.
+    /// How quantized linear layers compute.
+    public enum Numerics: Sendable {
+        /// Activations quantized to 8 bits per block and integer dot products, as llama.cpp's CPU
+        /// backend does: its numbers (and greedy tokens), and the fastest path.
+        case llamaCpp
+        /// Float activations: quantized dot products for few rows, dequantized weights and
+        /// OpenBLAS sgemm for many (closest to a float reference).
+        case float
+    }
+
+    public var numerics: Numerics = .llamaCpp
+    /// Rows at or above which `.float` numerics use sgemm instead of dot products.
     public var sgemmThreshold = 4
 
     public init(path: String, threads: Int = 2) throws(EngineError) {
@@ -88,8 +99,12 @@ public final class LlamaModel: @unchecked Sendable {
             for i in 0..<n {
                 applyRotary(scratch.query + i * e, heads: c.heads, position: positions[i])
                 applyRotary(scratch.key + i * kv, heads: c.kvHeads, position: positions[i])
-                rows[i].cache.keyRow(layer: l, position: positions[i]).update(from: scratch.key + i * kv, count: kv)
-                rows[i].cache.valueRow(layer: l, position: positions[i]).update(from: scratch.value + i * kv, count: kv)
+                let k = rows[i].cache.keyRow(layer: l, position: positions[i])
+                let v = rows[i].cache.valueRow(layer: l, position: positions[i])
+                for j in 0..<kv {
+                    k[j] = Float16(scratch.key[i * kv + j])
+                    v[j] = Float16(scratch.value[i * kv + j])
+                }
             }
             attention(rows: rows, positions: positions, layer: l, scratch: scratch)
             linear(layer.attentionOutput, scratch.attended, rows: n, into: h, bias: nil)
@@ -139,14 +154,18 @@ public final class LlamaModel: @unchecked Sendable {
         deinit { for p in all { p.deallocate() } }
     }
 
-    /// Rotary position embedding of every head of one row, in the architecture's layout.
+    /// Rotary position embedding of every head of one row, in the architecture's layout. The
+    /// angles are computed as ggml does (float, θ multiplied by base^(-2/d) pair after pair), so
+    /// the rotation is llama.cpp's to the last bit.
     func applyRotary(_ v: UnsafeMutablePointer<Float>, heads: Int, position: Int) {
         let d = configuration.headDimension
         let half = d / 2
         let neox = configuration.architecture == .qwen2
+        let thetaScale = powf(configuration.ropeBase, -2 / Float(d))
+        var theta = Float(position)
         for i in 0..<half {
-            let angle = Double(position) * pow(Double(configuration.ropeBase), -2 * Double(i) / Double(d))
-            let cosA = Float(cos(angle)), sinA = Float(sin(angle))
+            let cosA = cosf(theta), sinA = sinf(theta)
+            theta *= thetaScale
             for head in 0..<heads {
                 let base = v + head * d
                 let (a, b) = neox ? (i, i + half) : (2 * i, 2 * i + 1)
@@ -189,7 +208,17 @@ public final class LlamaModel: @unchecked Sendable {
 
     /// out[rows × w.rows] = input[rows × w.columns] · wᵀ (+ bias).
     func linear(_ w: WeightMatrix, _ input: UnsafePointer<Float>, rows n: Int, into out: UnsafeMutablePointer<Float>, bias: [Float]?) {
-        if n >= sgemmThreshold {
+        if numerics == .llamaCpp, [.q4_0, .q4_1, .q8_0].contains(w.type) {
+            let activations = QuantizedActivations(rows: n, columns: w.columns)
+            for i in 0..<n { activations.quantize(row: i, from: input + i * w.columns) }
+            let type = w.type
+            Parallel.chunks(w.rows, threads: threads, granularity: 16) { range in
+                for r in range {
+                    let row = w.row(r)
+                    for i in 0..<n { out[i * w.rows + r] = QuantizedKernels.dot(type: type, row, activations, row: i) ?? 0 }
+                }
+            }
+        } else if n >= sgemmThreshold {
             let dense = UnsafeMutablePointer<Float>.allocate(capacity: w.rows * w.columns)
             defer { dense.deallocate() }
             Parallel.chunks(w.rows, threads: threads, granularity: 16) { range in

@@ -1,0 +1,54 @@
+/// A chat message for the model's chat template.
+public struct ChatMessage: Sendable, Equatable {
+    public enum Role: String, Sendable { case system, user, assistant }
+    public var role: Role
+    public var content: String
+
+    public init(role: Role, content: String) {
+        self.role = role
+        self.content = content
+    }
+}
+
+/// The chat template of a GGUF model, applied in Swift. ChatML (`<|im_start|>role\n…<|im_end|>\n`)
+/// covers SmolLM2, Qwen2 and many others; the default system prompt some templates insert when
+/// the conversation has none is read from the template text itself.
+public struct ChatTemplate: Sendable, Equatable {
+    public enum Format: Sendable, Equatable { case chatML }
+
+    public var format: Format
+    /// Inserted as the first message when a conversation starts without a system message.
+    public var defaultSystemPrompt: String?
+
+    public init(format: Format = .chatML, defaultSystemPrompt: String? = nil) {
+        self.format = format
+        self.defaultSystemPrompt = defaultSystemPrompt
+    }
+
+    /// Reads `tokenizer.chat_template`. Templates that are not ChatML are refused by name.
+    public init(_ file: GGUFFile) throws(EngineError) {
+        let text = file.metadata["tokenizer.chat_template"]?.string ?? ""
+        guard text.isEmpty || text.contains("<|im_start|>") else {
+            throw .unsupportedModel(path: file.path, message: "chat template is not ChatML (only ChatML templates are applied)")
+        }
+        format = .chatML
+        let marker = "<|im_start|>system\n"
+        if let start = text.range(of: "'" + marker), let end = text[start.upperBound...].range(of: "<|im_end|>") {
+            defaultSystemPrompt = String(text[start.upperBound..<end.lowerBound])
+        } else {
+            defaultSystemPrompt = nil
+        }
+    }
+
+    /// The prompt text for `messages`, ending with the assistant's opening when
+    /// `addGenerationPrompt` (so the model writes the reply next).
+    public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool = true) -> String {
+        var out = ""
+        if let system = defaultSystemPrompt, messages.first?.role != .system {
+            out += "<|im_start|>system\n\(system)<|im_end|>\n"
+        }
+        for m in messages { out += "<|im_start|>\(m.role.rawValue)\n\(m.content)<|im_end|>\n" }
+        if addGenerationPrompt { out += "<|im_start|>assistant\n" }
+        return out
+    }
+}
