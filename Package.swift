@@ -6,9 +6,10 @@ func systemLibrary(_ name: String, pkgConfig: String, apt: [String]) -> Target {
     .systemLibrary(name: name, path: "Sources/\(name)", pkgConfig: pkgConfig, providers: [.apt(apt)])
 }
 
-/// Numeric code is 10–50× slower unoptimised; the model and DSP targets are always built with -O
-/// so that debug test runs and CI stay fast (see DESIGN.md, "Performance habits"). They are
-/// tuned for the CPU that builds them (the set-up builds from source on the machine that runs).
+/// Numeric code is 10–50× slower unoptimised; the model and DSP targets are built with -O even
+/// in debug builds (see DESIGN.md, "Performance habits"), and tuned for the CPU that builds them
+/// (the set-up builds from source on the machine that runs). Tests and benchmarks use release
+/// builds: whole-module optimisation is what lets the kernels inline across files.
 let optimised: [SwiftSetting] = [.unsafeFlags(["-O", "-target-cpu", "native"])]
 
 let package = Package(

@@ -4,6 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v swift >/dev/null || { echo "error: Swift 6 toolchain not found on PATH (see README, Requirements)" >&2; exit 1; }
 scripts/install-system-packages.sh
-swift build --product realtime-daemon
-"$(swift build --show-bin-path)/realtime-daemon" models fetch
-swift test
+# Optimised build (the models are compute-heavy; DESIGN.md): the tests run against it, with
+# -enable-testing so that test targets may use @testable imports.
+flags=(-c release -Xswiftc -enable-testing)
+swift build "${flags[@]}" --product realtime-daemon
+"$(swift build "${flags[@]}" --show-bin-path)/realtime-daemon" models fetch
+swift test "${flags[@]}"
