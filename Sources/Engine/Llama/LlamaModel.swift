@@ -93,9 +93,10 @@ public final class LlamaModel: @unchecked Sendable {
 
         for (l, layer) in weights.layers.enumerated() {
             for i in 0..<n { VectorMath.rmsNorm(x + i * e, weight: layer.attentionNorm, epsilon: c.normEpsilon, count: e, into: h + i * e) }
-            linear(layer.query, h, rows: n, into: scratch.query, bias: layer.queryBias)
-            linear(layer.key, h, rows: n, into: scratch.key, bias: layer.keyBias)
-            linear(layer.value, h, rows: n, into: scratch.value, bias: layer.valueBias)
+            var shared = Activations(h, rows: n, columns: e)  // quantized once for Q, K and V
+            linear(layer.query, &shared, into: scratch.query, bias: layer.queryBias)
+            linear(layer.key, &shared, into: scratch.key, bias: layer.keyBias)
+            linear(layer.value, &shared, into: scratch.value, bias: layer.valueBias)
             for i in 0..<n {
                 applyRotary(scratch.query + i * e, heads: c.heads, position: positions[i])
                 applyRotary(scratch.key + i * kv, heads: c.kvHeads, position: positions[i])
@@ -111,8 +112,9 @@ public final class LlamaModel: @unchecked Sendable {
             for i in 0..<(n * e) { x[i] += h[i] }
 
             for i in 0..<n { VectorMath.rmsNorm(x + i * e, weight: layer.feedForwardNorm, epsilon: c.normEpsilon, count: e, into: h + i * e) }
-            linear(layer.gate, h, rows: n, into: scratch.gate, bias: nil)
-            linear(layer.up, h, rows: n, into: scratch.up, bias: nil)
+            var normed = Activations(h, rows: n, columns: e)  // quantized once for gate and up
+            linear(layer.gate, &normed, into: scratch.gate, bias: nil)
+            linear(layer.up, &normed, into: scratch.up, bias: nil)
             for i in 0..<(n * ff) {
                 let g = scratch.gate[i]
                 scratch.gate[i] = g / (1 + expf(-g)) * scratch.up[i]
@@ -206,16 +208,53 @@ public final class LlamaModel: @unchecked Sendable {
         }
     }
 
-    /// out[rows × w.rows] = input[rows × w.columns] · wᵀ (+ bias).
+    /// The input of one or more linear layers: float rows, and their 8-bit quantization made on
+    /// first use and kept for the next layer that reads the same input.
+    struct Activations {
+        let input: UnsafePointer<Float>
+        let rows: Int
+        let columns: Int
+        private(set) var quantized: QuantizedActivations?
+
+        init(_ input: UnsafePointer<Float>, rows: Int, columns: Int) {
+            self.input = input
+            self.rows = rows
+            self.columns = columns
+        }
+
+        mutating func quantize() -> QuantizedActivations {
+            if let quantized { return quantized }
+            let q = QuantizedActivations(rows: rows, columns: columns)
+            for i in 0..<rows { q.quantize(row: i, from: input + i * columns) }
+            quantized = q
+            return q
+        }
+    }
+
     func linear(_ w: WeightMatrix, _ input: UnsafePointer<Float>, rows n: Int, into out: UnsafeMutablePointer<Float>, bias: [Float]?) {
-        if numerics == .llamaCpp, [.q4_0, .q4_1, .q8_0].contains(w.type) {
-            let activations = QuantizedActivations(rows: n, columns: w.columns)
-            for i in 0..<n { activations.quantize(row: i, from: input + i * w.columns) }
+        var activations = Activations(input, rows: n, columns: w.columns)
+        linear(w, &activations, into: out, bias: bias)
+    }
+
+    /// out[rows × w.rows] = input[rows × w.columns] · wᵀ (+ bias).
+    func linear(_ w: WeightMatrix, _ x: inout Activations, into out: UnsafeMutablePointer<Float>, bias: [Float]?) {
+        let input = x.input, n = x.rows
+        if numerics == .llamaCpp, w.type == .q4_1 || w.type == .q4_0 || w.type == .q8_0 {
+            let activations = x.quantize()
             let type = w.type
             Parallel.chunks(w.rows, threads: threads, granularity: 16) { range in
                 for r in range {
                     let row = w.row(r)
-                    for i in 0..<n { out[i * w.rows + r] = QuantizedKernels.dot(type: type, row, activations, row: i) ?? 0 }
+                    var i = 0
+                    while i + 1 < n, let (a, b) = QuantizedKernels.dot2(type: type, row, activations, row: i) {
+                        out[i * w.rows + r] = a
+                        out[(i + 1) * w.rows + r] = b
+                        i += 2
+                    }
+                    while i < n {
+                        out[i * w.rows + r] = QuantizedKernels.dot(type: type, row, activations, row: i) ?? 0
+                        i += 1
+                    }
                 }
             }
         } else if n >= sgemmThreshold {

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Reasoner speed: our engine and llama.cpp (llama-cpp-python) on the same GGUF, the same thread
+# count and the same prompt lengths, in one invocation; prints tokens/s and the ratios.
+#   scripts/bench-reasoner.sh [--threads N] [--prompt-tokens "64 256"] [--gen-tokens N]
+# Needs the reference environment: ../shared/reference/setup.sh --with-llama
+set -euo pipefail
+cd "$(dirname "$0")/.."
+threads=2; prompts="64 256"; gen=128
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --threads) threads="$2"; shift 2 ;;
+    --prompt-tokens) prompts="$2"; shift 2 ;;
+    --gen-tokens) gen="$2"; shift 2 ;;
+    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+PY="${RT_REF_VENV:-$HOME/.cache/rt-reference/venv}/bin/python"
+REF=../shared/reference/llm_reference.py
+[ -x "$PY" ] || { echo "error: reference venv missing; run ../shared/reference/setup.sh --with-llama" >&2; exit 1; }
+swift build -c release --product realtime-daemon >/dev/null
+bin="$(swift build -c release --show-bin-path)/realtime-daemon"
+model="$("$bin" models path reasoner)"
+printf '%-8s %-8s %12s %12s %12s %12s %9s %9s %10s\n' threads prompt "ours pre/s" "llama pre/s" "ours dec/s" "llama dec/s" "pre ×" "dec ×" "2-seq ×"
+for p in $prompts; do
+  ref=$("$PY" "$REF" bench --model "$model" --threads "$threads" --prompt-tokens "$p" --gen-tokens "$gen" 2>/dev/null | tail -1)
+  ours=$("$bin" bench reasoner --model "$model" --threads "$threads" --prompt-tokens "$p" --gen-tokens "$gen" --json)
+  python3 - "$threads" "$p" "$ref" "$ours" <<'PY'
+import json, sys
+t, p, ref, ours = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4])
+rp, rd = ref["prefill_tokens_per_s"], ref["decode_tokens_per_s"]
+op, od = ours["prefill_tokens_per_s"], ours["decode_tokens_per_s"]
+print(f"{t:<8} {p:<8} {op:12.1f} {rp:12.1f} {od:12.1f} {rd:12.1f} {op/rp:9.2f} {od/rd:9.2f} {ours['two_sequence_step_ratio']:10.2f}")
+print(f"         resident memory with the model loaded (ours): {ours['resident_mb']} MB", file=sys.stderr)
+PY
+done
