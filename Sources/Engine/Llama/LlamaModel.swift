@@ -246,6 +246,10 @@ public final class LlamaModel: @unchecked Sendable {
                 for r in range {
                     let row = w.row(r)
                     var i = 0
+                    while i + 3 < n, let four = QuantizedKernels.dot4(type: type, row, activations, row: i) {
+                        for k in 0..<4 { out[(i + k) * w.rows + r] = four[k] }
+                        i += 4
+                    }
                     while i + 1 < n, let (a, b) = QuantizedKernels.dot2(type: type, row, activations, row: i) {
                         out[i * w.rows + r] = a
                         out[(i + 1) * w.rows + r] = b

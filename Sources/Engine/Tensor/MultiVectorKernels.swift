@@ -74,3 +74,31 @@ extension QuantizedKernels {
         return (reduce(acc0), reduce(acc1))
     }
 }
+
+extension QuantizedKernels {
+    /// Dot products of one Q4_1 row with activation rows `r` … `r + 3` (prefill); nil when the
+    /// type or an odd block count has no four-row kernel.
+    public static func dot4(type: GGMLType, _ row: UnsafeRawPointer, _ a: QuantizedActivations, row r: Int) -> SIMD4<Float>? {
+        guard type == .q4_1, a.blocks % 2 == 0 else { return nil }
+        let blocks = a.blocks, columns = a.columns
+        let x = UnsafePointer(a.q + r * columns), d = UnsafePointer(a.d + r * blocks), s = UnsafePointer(a.s + r * blocks)
+        var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>(), acc2 = SIMD8<Float>(), acc3 = SIMD8<Float>()
+        var bias = SIMD4<Float>()
+        var b = 0
+        while b < blocks {
+            let w0 = row + b * 20, w1 = w0 + 20
+            let planes = nibblePlanes(unsafeBitCast((w0.advanced(by: 4).loadUnaligned(as: SIMD8<UInt16>.self),
+                                                     w1.advanced(by: 4).loadUnaligned(as: SIMD8<UInt16>.self)), to: SIMD16<UInt16>.self))
+            let dw0 = half(w0), dw1 = half(w1)
+            let m = SIMD4(repeating: half(w0, 2)), m1 = SIMD4(repeating: half(w1, 2))
+            acc0.addProduct(pairProduct(planes, x + 32 * b), splat(dw0 * d[b], dw1 * d[b + 1]))
+            acc1.addProduct(pairProduct(planes, x + columns + 32 * b), splat(dw0 * d[blocks + b], dw1 * d[blocks + b + 1]))
+            acc2.addProduct(pairProduct(planes, x + 2 * columns + 32 * b), splat(dw0 * d[2 * blocks + b], dw1 * d[2 * blocks + b + 1]))
+            acc3.addProduct(pairProduct(planes, x + 3 * columns + 32 * b), splat(dw0 * d[3 * blocks + b], dw1 * d[3 * blocks + b + 1]))
+            bias.addProduct(m, SIMD4(s[b], s[blocks + b], s[2 * blocks + b], s[3 * blocks + b]))
+            bias.addProduct(m1, SIMD4(s[b + 1], s[blocks + b + 1], s[2 * blocks + b + 1], s[3 * blocks + b + 1]))
+            b += 2
+        }
+        return SIMD4(reduce(acc0), reduce(acc1), reduce(acc2), reduce(acc3)) + bias
+    }
+}
