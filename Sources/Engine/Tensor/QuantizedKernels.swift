@@ -60,6 +60,8 @@ public enum QuantizedKernels {
                 UnsafeMutableRawPointer(out + 32 * b).storeBytes(of: lo * d + m, as: SIMD16<Float>.self)
                 UnsafeMutableRawPointer(out + 32 * b + 16).storeBytes(of: hi * d + m, as: SIMD16<Float>.self)
             }
+        case .q4_K, .q6_K:
+            KQuants.dequantize(type: type, src, count: count, into: out)
         default:
             // WeightMatrix refuses other types at construction.
             out.update(repeating: 0, count: count)
@@ -124,6 +126,8 @@ public enum QuantizedKernels {
             var s: Float = 0
             for i in 0..<count { s += half(row, 2 * i) * x[i] }
             return s
+        case .q4_K, .q6_K:
+            return KQuants.dot(type: type, row, x, count: count)
         default:
             return 0
         }

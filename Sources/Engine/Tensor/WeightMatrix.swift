@@ -25,7 +25,7 @@ public struct WeightMatrix: @unchecked Sendable {
     /// A view of a GGUF tensor (1-D tensors are one row).
     public init(_ tensor: GGUFFile.TensorInfo, in file: GGUFFile) throws(EngineError) {
         guard tensor.type.isSupported else {
-            throw .unsupportedModel(path: file.path, message: "tensor \(tensor.name) has type \(tensor.type), which this engine does not compute with (supported: F32, F16, Q4_0, Q4_1, Q8_0)")
+            throw .unsupportedModel(path: file.path, message: "tensor \(tensor.name) has type \(tensor.type), which this engine does not compute with (supported: F32, F16, Q4_0, Q4_1, Q8_0, Q4_K, Q6_K)")
         }
         guard tensor.shape.count <= 2 else {
             throw .malformedModel(path: file.path, message: "tensor \(tensor.name) has \(tensor.shape.count) dimensions, expected at most 2")
