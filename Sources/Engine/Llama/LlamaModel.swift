@@ -123,24 +123,23 @@ public final class LlamaModel: @unchecked Sendable {
             for i in 0..<(n * e) { x[i] += h[i] }
             observer?(l, n, x)
         }
-        for (i, row) in rows.enumerated() { row.cache.append(CollectionOfOne(row.token)); _ = i }
+        for row in rows { row.cache.append(CollectionOfOne(row.token)) }
 
-        var results = [[Float]]()
+        // The output head for every row that wants logits, in one pass over its weights.
         let wanted = rows.indices.filter { rows[$0].wantsLogits }
-        for i in wanted {
-            VectorMath.rmsNorm(x + i * e, weight: weights.outputNorm, epsilon: c.normEpsilon, count: e, into: h)
-            var logits = [Float](repeating: 0, count: c.vocabulary)
-            logits.withUnsafeMutableBufferPointer { linear(weights.output, h, rows: 1, into: $0.baseAddress!, bias: nil) }
-            results.append(logits)
+        for (k, i) in wanted.enumerated() {
+            VectorMath.rmsNorm(x + i * e, weight: weights.outputNorm, epsilon: c.normEpsilon, count: e, into: h + k * e)
         }
-        return results
+        let vocabulary = c.vocabulary
+        let all = UnsafeMutablePointer<Float>.allocate(capacity: max(1, wanted.count * vocabulary))
+        defer { all.deallocate() }
+        linear(weights.output, h, rows: wanted.count, into: all, bias: nil)
+        return wanted.indices.map { k in Array(UnsafeBufferPointer(start: all + k * vocabulary, count: vocabulary)) }
     }
 
     /// Buffers for one forward pass.
     final class Scratch {
         let hidden, normed, query, key, value, attended, gate, up: UnsafeMutablePointer<Float>
-        let scores: UnsafeMutablePointer<Float>
-        let scoreStride: Int
         private var all: [UnsafeMutablePointer<Float>] = []
 
         init(rows n: Int, configuration c: LlamaConfiguration) {
@@ -148,9 +147,7 @@ public final class LlamaModel: @unchecked Sendable {
             hidden = make(n * c.embedding); normed = make(n * c.embedding)
             query = make(n * c.embedding); key = make(n * c.kvDimension); value = make(n * c.kvDimension)
             attended = make(n * c.embedding); gate = make(n * c.feedForward); up = make(n * c.feedForward)
-            scoreStride = c.contextLength + 1
-            scores = make(n * c.heads * 1)  // per-row score buffers are allocated in attention
-            all = [hidden, normed, query, key, value, attended, gate, up, scores]
+            all = [hidden, normed, query, key, value, attended, gate, up]
         }
 
         deinit { for p in all { p.deallocate() } }
