@@ -49,12 +49,13 @@ public final class QuantizedActivations {
             let r1 = unsafeBitCast(v1 * inverse + 12_582_912, to: SIMD16<Int32>.self) &- 0x4B40_0000
             let sum = (r0 &+ r1).wrappedSum()
             let pair = b / 2, inPair = b % 2
-            let groupWidth = (pair * 2 + 1 < blocks) ? 16 : 8  // 8 when this block has no partner
+            let width = (pair * 2 + 1 < blocks) ? 16 : 8  // group stride; 8 when this block has no partner
             let base = out + pair * 64 + inPair * 8
-            for j in 0..<32 {
-                let value = Int16(truncatingIfNeeded: j < 16 ? r0[j] : r1[j - 16])
-                let group = (j & 1) * 2 + (j >= 16 ? 1 : 0)  // E0, E1, O0, O1
-                base[group * groupWidth + (j % 16) / 2] = value
+            for k in 0..<8 {
+                base[k] = Int16(truncatingIfNeeded: r0[2 * k])                 // E0: elements 0, 2, …, 14
+                base[width + k] = Int16(truncatingIfNeeded: r1[2 * k])         // E1: 16, 18, …, 30
+                base[2 * width + k] = Int16(truncatingIfNeeded: r0[2 * k + 1]) // O0: 1, 3, …, 15
+                base[3 * width + k] = Int16(truncatingIfNeeded: r1[2 * k + 1]) // O1: 17, 19, …, 31
             }
             d[r * blocks + b] = Float(Float16(scale))
             s[r * blocks + b] = Float(Float16(scale * Float(sum)))
