@@ -130,7 +130,7 @@ final class SoundFile {
         var log = [CChar](repeating: 0, count: 4096)
         let n = log.withUnsafeMutableBufferPointer { sf_command(handle, Int32(SFC_GET_LOG_INFO), $0.baseAddress, Int32($0.count)) }
         guard n > 0 else { return false }
-        let text = log.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        let text = String(decoding: log.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return text.contains("should be") && text.contains("data")
     }
 }

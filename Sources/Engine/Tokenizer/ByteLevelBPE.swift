@@ -12,7 +12,7 @@ struct ByteLevelBPE: Sendable {
             extra += 1
         }
         var table = [Character](repeating: " ", count: 256)
-        for (b, c) in zip(printable, codes) { table[b] = Character(Unicode.Scalar(UInt32(c))!) }
+        for (b, c) in zip(printable, codes) { table[b] = Character(Unicode.Scalar(UInt16(c)) ?? " ") }
         return table
     }()
 
