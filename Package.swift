@@ -17,6 +17,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "realtime-daemon", targets: ["RealtimeDaemon"]),
+        .executable(name: "rtbench", targets: ["RTBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -66,7 +67,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .executableTarget(
+            name: "RTBench",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .testTarget(name: "StreamingTests", dependencies: ["Streaming"]),
+        .testTarget(name: "RTBenchTests", dependencies: ["RTBench"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", .product(name: "Crypto", package: "swift-crypto")], exclude: ["Fixtures"]),
         .testTarget(name: "TTSTests", dependencies: ["TTS"]),
         .testTarget(name: "RealtimeDaemonTests", dependencies: ["RealtimeDaemon"]),

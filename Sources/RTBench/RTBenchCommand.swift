@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+
+@main
+struct RTBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rtbench",
+        abstract: "Latency measurement for realtime speech servers (OpenAI Realtime protocol).",
+        discussion: """
+            `report` turns a recorded run (turn events on the client's clock) into the table, \
+            CSV and an SVG plot; `compare` says which metrics moved between two runs beyond \
+            run-to-run noise. Driving live sessions against a server arrives with the daemon's \
+            WebSocket server.
+            """,
+        subcommands: [Report.self, Compare.self]
+    )
+
+    static func load(_ path: String) throws -> RunReport {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw ValidationError("cannot read \(path): \(error.localizedDescription)")
+        }
+        let decoder = JSONDecoder()
+        if let report = try? decoder.decode(RunReport.self, from: data) { return report }
+        do {
+            return RunReport(records: try decoder.decode([TurnRecord].self, from: data))
+        } catch {
+            throw ValidationError("\(path) is neither an rtbench report nor a list of recorded turns: \(error)")
+        }
+    }
+
+    struct Report: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the latency table of a run; write JSON, CSV and SVG if asked.")
+        @Argument(help: "A run: rtbench report JSON, or a JSON list of recorded turns.") var path: String
+        @Option(help: "Write the full report (every turn, every metric) as JSON.") var json: String?
+        @Option(help: "Write one CSV line per turn.") var csv: String?
+        @Option(help: "Write the plot (latency CDF per configuration and per-turn timeline) as SVG.") var svg: String?
+
+        func run() throws {
+            let report = try RTBenchCommand.load(path)
+            print(report.table())
+            if let json { try report.json().write(to: URL(fileURLWithPath: json)) }
+            if let csv { try report.csv().write(toFile: csv, atomically: true, encoding: .utf8) }
+            if let svg { try Plot.svg(report).write(toFile: svg, atomically: true, encoding: .utf8) }
+        }
+    }
+
+    struct Compare: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Which metrics moved between two runs, beyond run-to-run noise.")
+        @Argument(help: "The baseline run.") var a: String
+        @Argument(help: "The run to compare with it.") var b: String
+        @Option(help: "Significance level of the Mann–Whitney test.") var alpha = 0.05
+
+        func run() throws {
+            print(Comparison(try RTBenchCommand.load(a), try RTBenchCommand.load(b), alpha: alpha).text())
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+
+/// A benchmark run: every turn recorded, and the metrics computed from them.
+struct RunReport: Codable, Sendable {
+    struct Turn: Codable, Sendable {
+        var configuration: String
+        var utterance: String
+        var metrics: TurnMetrics
+        var events: [TurnEvent]
+    }
+
+    var turns: [Turn]
+
+    init(records: [TurnRecord]) {
+        turns = records.map { Turn(configuration: $0.configuration, utterance: $0.utterance, metrics: TurnMetrics($0), events: $0.events) }
+    }
+
+    var configurations: [String] {
+        var seen = Set<String>()
+        return turns.map(\.configuration).filter { seen.insert($0).inserted }
+    }
+
+    func values(_ metric: String, configuration: String? = nil) -> [Double] {
+        turns.filter { configuration == nil || $0.configuration == configuration }.compactMap { $0.metrics.value(metric) }
+    }
+
+    /// Failed turns by reason: an error event, a response that did not complete, or no reply audio.
+    func failures(configuration: String) -> [String: Int] {
+        var counts = [String: Int]()
+        for turn in turns where turn.configuration == configuration {
+            for e in turn.metrics.errors { counts["error: \(e)", default: 0] += 1 }
+            if let status = turn.metrics.status, status != "completed", status != "cancelled" { counts["response \(status)", default: 0] += 1 }
+            if turn.metrics.firstPacketMs == nil, turn.metrics.errors.isEmpty { counts["no reply audio", default: 0] += 1 }
+        }
+        return counts
+    }
+
+    // MARK: Formats
+
+    /// The terminal table: p50/p90/p95/p99/max per metric and configuration, then failures.
+    func table() -> String {
+        var lines = [String]()
+        let header = ["configuration", "metric", "n", "p50", "p90", "p95", "p99", "max"]
+        lines.append(Self.row(header))
+        for configuration in configurations {
+            for metric in TurnMetrics.latencyNames {
+                guard let s = Summary(values(metric, configuration: configuration)) else { continue }
+                lines.append(Self.row([configuration, metric, "\(s.count)"] + [s.p50, s.p90, s.p95, s.p99, s.max].map { String(format: "%.1f", $0) }))
+            }
+            let failures = failures(configuration: configuration)
+            let total = failures.values.reduce(0, +)
+            lines.append("\(configuration): \(turns.filter { $0.configuration == configuration }.count) turns, \(total) failed"
+                         + (failures.isEmpty ? "" : " (" + failures.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + ")"))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func row(_ cells: [String]) -> String {
+        let widths = [16, 20, 4, 9, 9, 9, 9, 9]
+        return zip(cells, widths).map { $0.padding(toLength: max($1, $0.count), withPad: " ", startingAt: 0) }.joined(separator: " ")
+    }
+
+    func json() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(self)
+    }
+
+    /// One line per turn, one column per metric (empty where a metric has no value).
+    func csv() -> String {
+        let columns = ["configuration", "utterance"] + TurnMetrics.latencyNames + ["reply_s", "gap_count", "status", "errors"]
+        var out = columns.joined(separator: ",") + "\n"
+        for t in turns {
+            var cells = [Self.csvField(t.configuration), Self.csvField(t.utterance)]
+            cells += TurnMetrics.latencyNames.map { t.metrics.value($0).map { String(format: "%.3f", $0) } ?? "" }
+            cells += [String(format: "%.3f", t.metrics.replySeconds), "\(t.metrics.gapCount)", t.metrics.status ?? "",
+                      Self.csvField(t.metrics.errors.joined(separator: ";"))]
+            out += cells.joined(separator: ",") + "\n"
+        }
+        return out
+    }
+
+    static func csvField(_ s: String) -> String {
+        s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    }
+}

@@ -1,0 +1,84 @@
+/// The numbers of one turn, all in milliseconds relative to the end of the user's speech
+/// (`speechEnded`), as rtbench reports them. A metric whose event never came is nil.
+struct TurnMetrics: Codable, Equatable, Sendable {
+    var firstPacketMs: Double?
+    var firstPartialMs: Double?
+    var finalTranscriptMs: Double?
+    var firstReasoningMs: Double?
+    var firstAnswerMs: Double?
+    /// Seconds of reply audio received.
+    var replySeconds: Double
+    /// Times playback would have run dry inside the reply, and their total length.
+    var gapCount: Int
+    var gapTotalMs: Double
+    /// After a barge-in: how long reply audio kept arriving.
+    var bargeInStopMs: Double?
+    var status: String?
+    var errors: [String]
+    var serverTimingsMs: [String: Double]
+
+    /// Playback gaps shorter than this are jitter any player absorbs, not underruns.
+    static let gapThreshold = 0.005
+
+    init(_ record: TurnRecord) {
+        let events = record.events.sorted { $0.time < $1.time }
+        let speechEnd = events.first { $0.kind == .speechEnded }?.time
+        func after(_ kind: TurnEvent.Kind) -> Double? {
+            guard let speechEnd, let t = events.first(where: { $0.kind == kind && $0.time >= speechEnd })?.time else { return nil }
+            return (t - speechEnd) * 1000
+        }
+        firstPacketMs = after(.audio)
+        firstPartialMs = events.first { $0.kind == .partialTranscript }.flatMap { e in speechEnd.map { (e.time - $0) * 1000 } }
+        finalTranscriptMs = after(.finalTranscript)
+        firstReasoningMs = after(.reasoningDelta)
+        firstAnswerMs = after(.answerDelta)
+
+        // Playback: starts with the first packet and plays each packet as soon as the previous
+        // one has played out; a packet arriving after that is a gap.
+        let audio = events.filter { $0.kind == .audio }
+        replySeconds = audio.reduce(0) { $0 + ($1.audioSeconds ?? 0) }
+        var playedUntil: Double?
+        var gaps = 0
+        var gapTotal = 0.0
+        let bargeIn = events.first { $0.kind == .bargeIn }?.time
+        for packet in audio {
+            if let bargeIn, packet.time >= bargeIn { break }  // what comes after a barge-in is not played
+            let start: Double
+            if let until = playedUntil, packet.time > until + Self.gapThreshold {
+                gaps += 1
+                gapTotal += packet.time - until
+                start = packet.time
+            } else {
+                start = max(playedUntil ?? packet.time, packet.time)
+            }
+            playedUntil = start + (packet.audioSeconds ?? 0)
+        }
+        gapCount = gaps
+        gapTotalMs = gapTotal * 1000
+        if let bargeIn {
+            let lastAudio = audio.last { $0.time >= bargeIn }?.time ?? bargeIn
+            bargeInStopMs = (lastAudio - bargeIn) * 1000
+        }
+        let done = events.last { $0.kind == .responseDone }
+        status = done?.detail
+        serverTimingsMs = done?.serverTimingsMs ?? [:]
+        errors = events.filter { $0.kind == .error }.map { $0.detail ?? "error" }
+    }
+
+    /// The latency metrics by name, for tables, plots and comparisons.
+    static let latencyNames = ["first_packet_ms", "first_partial_ms", "final_transcript_ms", "first_reasoning_ms",
+                               "first_answer_ms", "barge_in_stop_ms", "gap_total_ms"]
+
+    func value(_ name: String) -> Double? {
+        switch name {
+        case "first_packet_ms": return firstPacketMs
+        case "first_partial_ms": return firstPartialMs
+        case "final_transcript_ms": return finalTranscriptMs
+        case "first_reasoning_ms": return firstReasoningMs
+        case "first_answer_ms": return firstAnswerMs
+        case "barge_in_stop_ms": return bargeInStopMs
+        case "gap_total_ms": return gapTotalMs
+        default: return nil
+        }
+    }
+}
