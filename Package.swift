@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "StreamingTests", dependencies: ["Streaming"]),
         .testTarget(name: "RTBenchTests", dependencies: ["RTBench"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", .product(name: "Crypto", package: "swift-crypto")], exclude: ["Fixtures"]),
-        .testTarget(name: "TTSTests", dependencies: ["TTS"]),
+        .testTarget(name: "TTSTests", dependencies: ["TTS", "Engine"], exclude: ["Fixtures"]),
         .testTarget(name: "RealtimeDaemonTests", dependencies: ["RealtimeDaemon"]),
     ],
     swiftLanguageModes: [.v6]

@@ -2,10 +2,13 @@
 public enum TTSError: Error, Equatable, CustomStringConvertible {
     /// libespeak-ng could not start (its data directory is missing, for instance).
     case espeakNG(String)
+    /// A voice's `.onnx.json` that cannot be used.
+    case voiceConfiguration(path: String, message: String)
 
     public var description: String {
         switch self {
         case .espeakNG(let message): return "espeak-ng: \(message)"
+        case let .voiceConfiguration(path, message): return "voice configuration \(path): \(message)"
         }
     }
 }
