@@ -1,0 +1,73 @@
+/// Cuts streamed answer text into speakable pieces as it arrives, so the voice can start on the
+/// first clause while the model is still writing the rest.
+///
+/// A piece ends at a sentence end (`.`, `!`, `?` followed by a space or a line break), at a line
+/// break, or at clause punctuation (`,`, `;`, `:`) once the piece is long enough to be worth
+/// speaking on its own (`minimumClauseCharacters`; the first piece of a reply may be shorter,
+/// `minimumFirstCharacters`, to start sooner). A period after a known abbreviation, a single
+/// capital (an initial), between digits, or after a list number at the start of a line does not
+/// end a sentence. Markdown emphasis and
+/// heading marks are dropped: they are not meant to be read out.
+public struct ClauseChunker: Sendable {
+    public var minimumClauseCharacters = 40
+    public var minimumFirstCharacters = 12
+    private var buffer = ""
+    private var emittedAny = false
+
+    static let abbreviations: Set<String> = ["mr", "mrs", "ms", "dr", "prof", "st", "vs", "etc", "e.g", "i.e", "approx", "no", "jr", "sr"]
+
+    public init() {}
+
+    /// Adds text; returns the pieces completed by it.
+    public mutating func feed(_ text: String) -> [String] {
+        buffer += text.filter { $0 != "*" && $0 != "#" && $0 != "`" && $0 != "_" }
+        var pieces = [String]()
+        while let end = nextBoundary() {
+            let piece = String(buffer[..<end]).trimmingCharacters(in: .whitespacesAndNewlines)
+            buffer = String(buffer[end...])
+            if !piece.isEmpty {
+                pieces.append(piece)
+                emittedAny = true
+            }
+        }
+        return pieces
+    }
+
+    /// Ends the stream: what is left, if anything, is the last piece.
+    public mutating func finish() -> String? {
+        let rest = buffer.trimmingCharacters(in: .whitespacesAndNewlines)
+        buffer = ""
+        return rest.isEmpty ? nil : rest
+    }
+
+    /// The index just after the first boundary in the buffer, if there is one.
+    private func nextBoundary() -> String.Index? {
+        let chars = Array(buffer)
+        var offset = 0
+        for (i, c) in chars.enumerated() {
+            offset = i + 1
+            let next: Character? = i + 1 < chars.count ? chars[i + 1] : nil
+            if c == "\n" { return buffer.index(buffer.startIndex, offsetBy: offset) }
+            guard let next, next == " " || next == "\n" else { continue }  // need what follows to decide
+            if c == "!" || c == "?" || (c == "." && !isAbbreviationOrInitial(chars, periodAt: i)) {
+                return buffer.index(buffer.startIndex, offsetBy: offset)
+            }
+            if c == "," || c == ";" || c == ":" {
+                let needed = emittedAny ? minimumClauseCharacters : minimumFirstCharacters
+                if i + 1 >= needed { return buffer.index(buffer.startIndex, offsetBy: offset) }
+            }
+        }
+        return nil
+    }
+
+    private func isAbbreviationOrInitial(_ chars: [Character], periodAt i: Int) -> Bool {
+        var start = i
+        while start > 0, chars[start - 1].isLetter || chars[start - 1].isNumber || chars[start - 1] == "." { start -= 1 }
+        let word = String(chars[start..<i]).lowercased()
+        if Self.abbreviations.contains(word) { return true }
+        if word.count == 1, chars[start].isUppercase { return true }  // an initial: "J. R. R. Tolkien"
+        // A list number at the start of a line ("1. Sleep early"), unlike "The answer is 4."
+        let atLineStart = start == 0 || chars[start - 1] == "\n"
+        return atLineStart && !word.isEmpty && word.allSatisfy(\.isNumber)
+    }
+}

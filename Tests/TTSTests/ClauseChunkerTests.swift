@@ -1,0 +1,41 @@
+import Testing
+import TTS
+
+@Suite struct ClauseChunkerTests {
+    static func chunks(_ pieces: [String], _ configure: (inout ClauseChunker) -> Void = { _ in }) -> [String] {
+        var chunker = ClauseChunker()
+        configure(&chunker)
+        var out = pieces.flatMap { chunker.feed($0) }
+        if let rest = chunker.finish() { out.append(rest) }
+        return out
+    }
+
+    @Test func sentencesSplitAsTokensArrive() {
+        let out = Self.chunks(["The cap", "ital is Par", "is. It has", " two million people! Want", " more?"])
+        #expect(out == ["The capital is Paris.", "It has two million people!", "Want more?"])
+    }
+
+    @Test func abbreviationsInitialsAndDecimalsDoNotEndSentences() {
+        let out = Self.chunks(["Dr. Smith met J. R. Tolkien at 3.5 pm, e.g. on Monday. Then he left."])
+        #expect(out == ["Dr. Smith met J. R. Tolkien at 3.5 pm,", "e.g. on Monday.", "Then he left."])
+        #expect(Self.chunks(["The answer is 4. Anything else?"]) == ["The answer is 4.", "Anything else?"])
+    }
+
+    @Test func longClausesSplitAtCommasAndTheFirstOneEarly() {
+        let out = Self.chunks(["Sure, here is what I found about the weather tomorrow in the city center, and it looks like rain."])
+        #expect(out.first == "Sure, here is what I found about the weather tomorrow in the city center,")
+        #expect(out.count == 2)
+        let early = Self.chunks(["Well, that depends."], { $0.minimumFirstCharacters = 4 })
+        #expect(early == ["Well,", "that depends."])
+    }
+
+    @Test func markdownIsNotReadAndLineBreaksEndPieces() {
+        let out = Self.chunks(["# Tips\n1. **Sleep** early\n2. Drink `water`"])
+        #expect(out == ["Tips", "1. Sleep early", "2. Drink water"])
+    }
+
+    @Test func nothingIsLostAtTheEnd() {
+        #expect(Self.chunks(["no punctuation at all"]) == ["no punctuation at all"])
+        #expect(Self.chunks(["", "  "]).isEmpty)
+    }
+}
