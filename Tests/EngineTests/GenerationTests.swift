@@ -132,5 +132,6 @@ import Engine
                                prompt: Array(repeating: 28, count: 20))
         for _ in g {}
         #expect(g.failure == .contextOverflow(tokens: 20, context: 8))
+        #expect(g.finishReason == .contextFull)
     }
 }

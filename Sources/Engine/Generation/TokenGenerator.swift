@@ -71,7 +71,7 @@ public final class TokenGenerator: Sequence, IteratorProtocol {
             return try step()
         } catch {
             failure = error
-            finishReason = error == .contextOverflow(tokens: cache.count + 1, context: cache.capacity) ? .contextFull : .error
+            if case .contextOverflow = error { finishReason = .contextFull } else { finishReason = .error }
             return nil
         }
     }
@@ -82,7 +82,7 @@ public final class TokenGenerator: Sequence, IteratorProtocol {
         guard let logits = nextLogits else { return finish(.error) }
         if generated.count >= parameters.maxTokens { return finish(.maxTokens) }
 
-        let token = sampler.sample(logits, history: (prompt + generated)[...])
+        let token = sampler.sample(logits, history: recentTokens())
         if stopTokens.contains(token) { return finish(.stopToken) }
         generated.append(token)
         var newText = utf8.append(tokenizer.bytes(of: token))
@@ -103,6 +103,15 @@ public final class TokenGenerator: Sequence, IteratorProtocol {
         nextLogits = try model.decode([(token, cache)])[0]
         decodeSeconds += Date().timeIntervalSince(start)
         return GenerationStep(token: token, text: newText, pieces: pieces)
+    }
+
+    /// The tokens the repetition penalty looks at (none when it is off): the last
+    /// `repetitionWindow` of prompt and output, without copying the whole sequence every step.
+    private func recentTokens() -> ArraySlice<Int> {
+        let settings = parameters.sampler
+        guard settings.repetitionPenalty != 1 else { return [] }
+        let fromOutput = generated.suffix(settings.repetitionWindow)
+        return (prompt.suffix(settings.repetitionWindow - fromOutput.count) + fromOutput)[...]
     }
 
     private func prefill() throws(EngineError) {

@@ -182,8 +182,8 @@ public final class LlamaModel: @unchecked Sendable {
         let d = c.headDimension, e = c.embedding, group = c.heads / c.kvHeads
         let scale = 1 / Float(d).squareRoot()
         let work = rows.count * c.heads
+        let maxPosition = positions.max() ?? 0
         Parallel.chunks(work, threads: threads) { range in
-            let maxPosition = positions.max() ?? 0
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: maxPosition + 1)
             defer { scores.deallocate() }
             for item in range {
