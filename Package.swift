@@ -73,7 +73,7 @@ let package = Package(
         ),
         .testTarget(name: "StreamingTests", dependencies: ["Streaming"]),
         .testTarget(name: "RTBenchTests", dependencies: ["RTBench"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", .product(name: "Crypto", package: "swift-crypto")], exclude: ["Fixtures"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Streaming", .product(name: "Crypto", package: "swift-crypto")], exclude: ["Fixtures"]),
         .testTarget(name: "TTSTests", dependencies: ["TTS", "Engine"], exclude: ["Fixtures"]),
         .testTarget(name: "RealtimeDaemonTests", dependencies: ["RealtimeDaemon"]),
     ],

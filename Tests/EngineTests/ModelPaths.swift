@@ -11,4 +11,11 @@ enum ModelPaths {
             return store.path(role: .reasoner, endingWith: ".gguf")?.path ?? ""
         }
     }
+
+    static var whisperDirectory: String {
+        get throws {
+            try store.require(.recognizer)
+            return store.path(role: .recognizer, endingWith: "model.bin")?.deletingLastPathComponent().path ?? ""
+        }
+    }
 }

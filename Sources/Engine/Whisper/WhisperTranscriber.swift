@@ -38,6 +38,11 @@ public final class WhisperTranscriber: @unchecked Sendable {
         public var trailingPadding: Double = 2
         /// Most tokens generated per window (CTranslate2's default for max_length 448 is 224).
         public var maxTokens = 224
+        /// A window whose no-speech probability is above this and whose mean token
+        /// log-probability is below `logProbabilityThreshold` is taken as silence (Whisper's rule,
+        /// which keeps it from "hearing" words in noise).
+        public var noSpeechThreshold: Float = 0.6
+        public var logProbabilityThreshold: Float = -1
         public init() {}
     }
 
@@ -62,7 +67,12 @@ public final class WhisperTranscriber: @unchecked Sendable {
         let (features, frames) = model.melSpectrogram(samples)
         let window = windowFrames(forAudioFrames: frames)
         let padded = Self.pad(features, melCount: model.configuration.melCount, frames: frames, to: window)
-        return try decode(features: padded, frames: window, audioSeconds: audioSeconds, prefix: prefix)
+        var transcript = try decode(features: padded, frames: window, audioSeconds: audioSeconds, prefix: prefix)
+        if transcript.noSpeechProbability > options.noSpeechThreshold && transcript.averageLogProbability < options.logProbabilityThreshold {
+            transcript.text = ""
+            transcript.tokens = []
+        }
+        return transcript
     }
 
     /// Audio longer than one window, cut at the quietest moment of each window's last 5 s.
@@ -95,7 +105,7 @@ public final class WhisperTranscriber: @unchecked Sendable {
         return window + window % 2
     }
 
-    static func pad(_ features: [Float], melCount: Int, frames: Int, to window: Int) -> [Float] {
+    public static func pad(_ features: [Float], melCount: Int, frames: Int, to window: Int) -> [Float] {
         guard window > frames else { return features }
         var out = [Float](repeating: 0, count: melCount * window)
         for m in 0..<melCount {
