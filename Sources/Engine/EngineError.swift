@@ -18,6 +18,8 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
     case contextOverflow(tokens: Int, context: Int)
     /// Bad arguments to an engine call.
     case invalidArgument(String)
+    /// The work was cancelled before it finished.
+    case cancelled
 
     public var description: String {
         switch self {
@@ -39,6 +41,8 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
             return "\(tokens) tokens do not fit in the model's context of \(context) tokens"
         case let .invalidArgument(message):
             return "invalid argument: \(message)"
+        case .cancelled:
+            return "cancelled"
         }
     }
 }

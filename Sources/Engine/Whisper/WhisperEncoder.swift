@@ -54,7 +54,7 @@ public final class WhisperEncoder: @unchecked Sendable {
 
     /// Encodes mel-major `features` (`melCount × frames`, frames ≤ 2·audioContext) into
     /// `positions × width` states, positions = ⌈frames / 2⌉.
-    public func callAsFunction(_ features: [Float], frames: Int) throws(EngineError) -> (states: [Float], positions: Int) {
+    public func callAsFunction(_ features: [Float], frames: Int, cancellation: CancellationFlag? = nil) throws(EngineError) -> (states: [Float], positions: Int) {
         let c = configuration, w = c.width, mels = c.melCount
         guard frames > 0, features.count == mels * frames else {
             throw .invalidArgument("encoder input has \(features.count) values, expected \(mels) × \(frames)")
@@ -98,6 +98,7 @@ public final class WhisperEncoder: @unchecked Sendable {
         var delta = [Float](repeating: 0, count: n * w)
         let headWidth = w / c.encoderHeads
         for layer in layers {
+            if cancellation?.isCancelled == true { throw .cancelled }
             FastMath.layerNorm(&x, rows: n, width: w, gamma: layer.attentionNorm.gamma, beta: layer.attentionNorm.beta, into: &normed)
             layer.qkv.apply(normed, rows: n, into: &qkv, threads: threads)
             qkv.withUnsafeBufferPointer { p in

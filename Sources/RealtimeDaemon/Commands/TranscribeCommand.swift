@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Logging
+import Synchronization
 import Streaming
 
 struct TranscribeCommand: ParsableCommand {
@@ -22,9 +23,9 @@ struct TranscribeCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Audio files.", valueName: "file")) var files: [String]
     @Option(help: ArgumentHelp("CTranslate2 Whisper model directory (default: the installed recogniser).", valueName: "dir")) var model: String?
     @Option(help: "Language code, or `auto` to detect it.") var language = "en"
-    @Option(help: "Smallest encoder window in seconds (30 is stock Whisper).") var minWindow: Double = 10
+    @Option(help: "Smallest encoder window in seconds (30 is stock Whisper).") var minWindow: Double = 5
     @Option(help: "Compute threads (default: engine.threads).") var threads: Int?
-    @Flag(help: "Print one JSON object per file: file, text, audio_s, seconds.") var json = false
+    @Flag(help: "Print one JSON object per file: file, text, audio_s, seconds (with --stream: final_latency_s, partials, skipped_steps).") var json = false
     @Flag(help: "Feed each file at real-time pace to the streaming transcriber and print timed partials.") var stream = false
 
     func validate() throws {
@@ -52,6 +53,10 @@ struct TranscribeCommand: ParsableCommand {
         for file in files {
             do {
                 let audio = try AudioFile.read(path: file, sampleRate: LogMelSpectrogram.sampleRate)
+                if stream {
+                    try streamFile(file, samples: audio.samples, transcriber: transcriber)
+                    continue
+                }
                 let started = ContinuousClock.now
                 let transcript = try transcriber.transcribeLong(audio.samples)
                 let seconds = (ContinuousClock.now - started).seconds
@@ -64,7 +69,7 @@ struct TranscribeCommand: ParsableCommand {
                         "file": "\(file)", "window_s": "\(Double(transcript.windowFrames) / 100)",
                         "encode_ms": "\(Int(transcript.encodeSeconds * 1000))", "decode_ms": "\(Int(transcript.decodeSeconds * 1000))",
                         "tokens": "\(transcript.decodedTokens)", "no_speech": "\(transcript.noSpeechProbability)",
-                        "avg_logprob": "\(transcript.averageLogProbability)",
+                        "avg_logprob": "\(transcript.averageLogProbability)", "stopped_loop": "\(transcript.stoppedLoop)",
                     ])
                     print(files.count > 1 ? "\(file): \(transcript.text)" : transcript.text)
                 }
@@ -77,5 +82,52 @@ struct TranscribeCommand: ParsableCommand {
     }
 
     private func round3(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
+
+    /// Feeds `samples` in 20 ms chunks at real-time pace, printing each partial hypothesis with
+    /// the time since the first sample; then ends the utterance and reports how long the final
+    /// transcript took after the last sample.
+    private func streamFile(_ file: String, samples: [Float], transcriber: WhisperTranscriber) throws {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let printPartials = !json
+        let partials = Mutex(0)
+        let streaming = StreamingTranscriber(transcriber: transcriber) { hypothesis in
+            partials.withLock { $0 += 1 }
+            guard printPartials, !hypothesis.isFinal else { return }
+            let at = (ContinuousClock.now - start).seconds
+            print(String(format: "[%6.2f s] %@ | %@", at, hypothesis.confirmedText, hypothesis.tentativeText))
+        }
+        defer { streaming.close() }
+        let chunk = LogMelSpectrogram.sampleRate / 50
+        var offset = 0
+        while offset < samples.count {
+            let end = min(samples.count, offset + chunk)
+            streaming.append(Array(samples[offset..<end]))
+            offset = end
+            // Real-time pace against the clock, so slow appends do not accumulate drift.
+            let due = start + .microseconds(Int64(Double(offset) / Double(LogMelSpectrogram.sampleRate) * 1e6))
+            if due > clock.now { Thread.sleep(forTimeInterval: (due - clock.now).seconds) }
+        }
+        let lastSample = clock.now
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Result<Transcript, EngineError>?>(nil)
+        streaming.finish { result in
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        done.wait()
+        let latency = (clock.now - lastSample).seconds
+        let transcript = try outcome.withLock { $0! }.get()
+        if json {
+            let object: [String: Any] = [
+                "file": file, "text": transcript.text, "audio_s": round3(transcript.audioSeconds),
+                "final_latency_s": round3(latency), "partials": partials.withLock { $0 }, "skipped_steps": streaming.skippedSteps,
+            ]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print(String(format: "[%6.2f s] final (%.0f ms after the last sample): %@", (clock.now - start).seconds, latency * 1000, transcript.text))
+        }
+    }
 }
 
