@@ -66,7 +66,7 @@ struct TranscribeCommand: ParsableCommand {
                     print(String(decoding: data, as: UTF8.self))
                 } else {
                     logger.debug("transcribed", metadata: [
-                        "file": "\(file)", "window_s": "\(Double(transcript.windowFrames) / 100)",
+                        "file": "\(file)", "language": "\(transcript.language)", "window_s": "\(Double(transcript.windowFrames) / 100)",
                         "encode_ms": "\(Int(transcript.encodeSeconds * 1000))", "decode_ms": "\(Int(transcript.decodeSeconds * 1000))",
                         "tokens": "\(transcript.decodedTokens)", "no_speech": "\(transcript.noSpeechProbability)",
                         "avg_logprob": "\(transcript.averageLogProbability)", "stopped_loop": "\(transcript.stoppedLoop)",
