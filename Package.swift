@@ -73,8 +73,9 @@ let package = Package(
         ),
         .testTarget(name: "StreamingTests", dependencies: ["Streaming"]),
         .testTarget(name: "RTBenchTests", dependencies: ["RTBench"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Streaming", .product(name: "Crypto", package: "swift-crypto")], exclude: ["Fixtures"]),
-        .testTarget(name: "TTSTests", dependencies: ["TTS", "Engine"], exclude: ["Fixtures"]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Streaming", "TestSupport", .product(name: "Crypto", package: "swift-crypto")], exclude: ["Fixtures"]),
+        .testTarget(name: "TTSTests", dependencies: ["TTS", "Engine", "Streaming", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "RealtimeDaemonTests", dependencies: ["RealtimeDaemon"]),
     ],
     swiftLanguageModes: [.v6]

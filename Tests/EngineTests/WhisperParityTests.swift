@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Streaming
+import TestSupport
 import Testing
 
 /// The recogniser against CTranslate2 / faster-whisper on the same weights and audio

@@ -2,11 +2,11 @@ import Foundation
 
 /// Reads the .npy files that the reference scripts write (little-endian float32/float64,
 /// C order) into float32.
-struct NPY {
-    var shape: [Int]
-    var values: [Float]
+public struct NPY: Sendable {
+    public var shape: [Int]
+    public var values: [Float]
 
-    init(path: String) throws {
+    public init(path: String) throws {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         guard data.count > 10, data.prefix(6) == Data([0x93]) + Data("NUMPY".utf8) else { throw NPYError.format(path) }
         let major = data[6]
@@ -29,21 +29,21 @@ struct NPY {
         }
     }
 
-    enum NPYError: Error { case format(String) }
+    public enum NPYError: Error { case format(String) }
 }
 
-enum Fixtures {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
 
-    static func path(_ relative: String) -> String { directory.appendingPathComponent(relative).path }
-
-    /// max |a - b| / max |b|: the error relative to the tensor's scale.
-    static func relativeError(_ a: [Float], _ b: [Float]) -> Float {
-        var maxDiff: Float = 0, scale: Float = 0
-        for (x, y) in zip(a, b) {
-            maxDiff = max(maxDiff, abs(x - y))
-            scale = max(scale, abs(y))
-        }
-        return maxDiff / max(scale, 1e-12)
+/// max |a - b| / max |b|: the error relative to the tensor's scale.
+public func relativeError(_ a: [Float], _ b: [Float]) -> Float {
+    var maxDiff: Float = 0, scale: Float = 0
+    for (x, y) in zip(a, b) {
+        maxDiff = max(maxDiff, abs(x - y))
+        scale = max(scale, abs(y))
     }
+    return maxDiff / max(scale, 1e-12)
+}
+
+/// max |a - b|.
+public func maxAbsoluteDifference(_ a: [Float], _ b: [Float]) -> Float {
+    zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
 }

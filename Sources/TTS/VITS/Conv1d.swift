@@ -1,0 +1,215 @@
+import COpenBLAS
+import Engine
+
+/// A 1-D convolution over channel-major signals (`channels × time`, row-major), read from an
+/// ONNX `Conv` node: weights `[out, in / groups, kernel]`, with its dilation, padding and stride.
+/// Dense convolutions are one sgemm of the weights against the unfolded input (im2col), split
+/// by time over the compute threads; depthwise ones are direct loops.
+struct Conv1d: @unchecked Sendable {
+    let weight: [Float]
+    let bias: [Float]?
+    let inputs: Int
+    let outputs: Int
+    let kernel: Int
+    let dilation: Int
+    let padding: Int
+    let stride: Int
+    let groups: Int
+
+    /// - Parameter padding: overrides the node's own padding, for convolutions whose padding the
+    ///   exporter turned into a separate `Pad` node.
+    init(model: ONNXModel, node name: String, padding paddingOverride: Int? = nil) throws(EngineError) {
+        let node = try model.node(name)
+        guard node.opType == "Conv", node.inputs.count >= 2 else {
+            throw .malformedModel(path: model.path, message: "\(name) is a \(node.opType), expected a Conv")
+        }
+        guard let shape = model.initializers[node.inputs[1]]?.shape, shape.count == 3 else {
+            throw .malformedModel(path: model.path, message: "\(name) has no 1-D weight initializer")
+        }
+        weight = try model.floats(node.inputs[1])
+        bias = node.inputs.count > 2 && !node.inputs[2].isEmpty ? try model.floats(node.inputs[2], shape: [shape[0]]) : nil
+        groups = node.ints("group")?.first ?? 1
+        outputs = shape[0]
+        inputs = shape[1] * groups
+        kernel = shape[2]
+        dilation = node.ints("dilations")?.first ?? 1
+        stride = node.ints("strides")?.first ?? 1
+        let pads = node.ints("pads") ?? [0, 0]
+        guard pads.count == 2, pads[0] == pads[1] else {
+            throw .unsupportedModel(path: model.path, message: "\(name) has asymmetric padding \(pads)")
+        }
+        padding = paddingOverride ?? pads[0]
+        guard groups == 1 || (groups == inputs && groups == outputs) else {
+            throw .unsupportedModel(path: model.path, message: "\(name): only dense and depthwise convolutions are supported (group \(groups))")
+        }
+    }
+
+    func outputLength(_ length: Int) -> Int { (length + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1 }
+
+    /// `x` is `inputs × length`; returns `outputs × outputLength(length)`.
+    func callAsFunction(_ x: [Float], length: Int, threads: Int) -> [Float] {
+        let n = outputLength(length)
+        var y = [Float](repeating: 0, count: outputs * n)
+        guard n > 0 else { return y }
+        if let bias {
+            for o in 0..<outputs { for t in 0..<n { y[o * n + t] = bias[o] } }
+        }
+        if groups > 1 {
+            depthwise(x, length: length, into: &y, n: n)
+            return y
+        }
+        let rows = inputs * kernel
+        x.withUnsafeBufferPointer { xp in
+            y.withUnsafeMutableBufferPointer { yp in
+                weight.withUnsafeBufferPointer { wp in
+                    let x = xp.baseAddress!, y = yp.baseAddress!, w = wp.baseAddress!
+                    if kernel == 1 && stride == 1 && padding == 0 {
+                        Parallel.chunks(n, threads: n >= 64 ? threads : 1, granularity: 16) { range in
+                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputs), Int32(range.count), Int32(inputs),
+                                        1, w, Int32(inputs), x + range.lowerBound, Int32(length), 1, y + range.lowerBound, Int32(n))
+                        }
+                        return
+                    }
+                    Parallel.chunks(n, threads: n >= 64 ? threads : 1, granularity: 16) { range in
+                        let width = range.count
+                        let columns = UnsafeMutablePointer<Float>.allocate(capacity: rows * width)
+                        defer { columns.deallocate() }
+                        for c in 0..<inputs {
+                            for k in 0..<kernel {
+                                let row = columns + (c * kernel + k) * width
+                                let offset = k * dilation - padding
+                                for (i, t) in range.enumerated() {
+                                    let s = t * stride + offset
+                                    row[i] = s >= 0 && s < length ? x[c * length + s] : 0
+                                }
+                            }
+                        }
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputs), Int32(width), Int32(rows),
+                                    1, w, Int32(rows), columns, Int32(width), 1, y + range.lowerBound, Int32(n))
+                    }
+                }
+            }
+        }
+        return y
+    }
+
+    private func depthwise(_ x: [Float], length: Int, into y: inout [Float], n: Int) {
+        for c in 0..<outputs {
+            for k in 0..<kernel {
+                let w = weight[c * kernel + k]
+                let offset = k * dilation - padding
+                for t in 0..<n {
+                    let s = t * stride + offset
+                    if s >= 0 && s < length { y[c * n + t] += w * x[c * length + s] }
+                }
+            }
+        }
+    }
+}
+
+/// A 1-D transposed convolution (HiFi-GAN's upsampling), read from an ONNX `ConvTranspose`
+/// node: weights `[in, out, kernel]`. Computed as one sgemm (every input column times every
+/// tap) followed by overlap-add of the taps into the output.
+struct ConvTranspose1d: @unchecked Sendable {
+    /// `(out·kernel) × in`, so that the sgemm yields every tap of every output channel.
+    let weight: [Float]
+    let bias: [Float]
+    let inputs: Int
+    let outputs: Int
+    let kernel: Int
+    let stride: Int
+    let padding: Int
+
+    init(model: ONNXModel, node name: String) throws(EngineError) {
+        let node = try model.node(name)
+        guard node.opType == "ConvTranspose", node.inputs.count >= 3,
+              let shape = model.initializers[node.inputs[1]]?.shape, shape.count == 3 else {
+            throw .malformedModel(path: model.path, message: "\(name) is not a 1-D ConvTranspose with weights and bias")
+        }
+        guard (node.ints("group")?.first ?? 1) == 1, (node.ints("dilations")?.first ?? 1) == 1 else {
+            throw .unsupportedModel(path: model.path, message: "\(name): grouped or dilated transposed convolutions are not supported")
+        }
+        inputs = shape[0]
+        outputs = shape[1]
+        kernel = shape[2]
+        stride = node.ints("strides")?.first ?? 1
+        let pads = node.ints("pads") ?? [0, 0]
+        guard pads.count == 2, pads[0] == pads[1] else {
+            throw .unsupportedModel(path: model.path, message: "\(name) has asymmetric padding \(pads)")
+        }
+        padding = pads[0]
+        let w = try model.floats(node.inputs[1])
+        var transposed = [Float](repeating: 0, count: w.count)
+        for i in 0..<inputs {
+            for o in 0..<outputs {
+                for k in 0..<kernel { transposed[(o * kernel + k) * inputs + i] = w[(i * outputs + o) * kernel + k] }
+            }
+        }
+        weight = transposed
+        bias = try model.floats(node.inputs[2], shape: [outputs])
+    }
+
+    func outputLength(_ length: Int) -> Int { (length - 1) * stride - 2 * padding + kernel }
+
+    func callAsFunction(_ x: [Float], length: Int, threads: Int) -> [Float] {
+        let n = outputLength(length)
+        let taps = outputs * kernel
+        var columns = [Float](repeating: 0, count: taps * length)
+        x.withUnsafeBufferPointer { xp in
+            columns.withUnsafeMutableBufferPointer { cp in
+                weight.withUnsafeBufferPointer { wp in
+                    let x = xp.baseAddress!, c = cp.baseAddress!, w = wp.baseAddress!
+                    Parallel.chunks(length, threads: length >= 64 ? threads : 1, granularity: 16) { range in
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(taps), Int32(range.count), Int32(inputs),
+                                    1, w, Int32(inputs), x + range.lowerBound, Int32(length), 0, c + range.lowerBound, Int32(length))
+                    }
+                }
+            }
+        }
+        var y = [Float](repeating: 0, count: outputs * n)
+        y.withUnsafeMutableBufferPointer { yp in
+            columns.withUnsafeBufferPointer { cp in
+                let y = yp.baseAddress!, c = cp.baseAddress!
+                Parallel.chunks(outputs, threads: threads) { range in
+                    for o in range {
+                        let row = y + o * n
+                        for i in 0..<n { row[i] = bias[o] }
+                        for k in 0..<kernel {
+                            let tap = c + (o * kernel + k) * length
+                            for t in 0..<length {
+                                let s = t * stride + k - padding
+                                if s >= 0 && s < n { row[s] += tap[t] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return y
+    }
+}
+
+/// Layer normalisation over the channels of each time step of a `channels × time` signal
+/// (VITS's `modules.LayerNorm`), ε = 1e-5.
+struct ChannelLayerNorm: Sendable {
+    let gamma: [Float]
+    let beta: [Float]
+
+    init(model: ONNXModel, prefix: String) throws(EngineError) {
+        gamma = try model.floats(prefix + ".gamma")
+        beta = try model.floats(prefix + ".beta", shape: [gamma.count])
+    }
+
+    func callAsFunction(_ x: inout [Float], length: Int) {
+        let channels = gamma.count
+        for t in 0..<length {
+            var mean: Float = 0
+            for c in 0..<channels { mean += x[c * length + t] }
+            mean /= Float(channels)
+            var variance: Float = 0
+            for c in 0..<channels { let d = x[c * length + t] - mean; variance += d * d }
+            let scale = 1 / (variance / Float(channels) + 1e-5).squareRoot()
+            for c in 0..<channels { x[c * length + t] = (x[c * length + t] - mean) * scale * gamma[c] + beta[c] }
+        }
+    }
+}

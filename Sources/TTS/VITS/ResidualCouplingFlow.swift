@@ -1,0 +1,165 @@
+import Engine
+import Foundation
+
+/// VITS's normalising flow from the prior to the decoder's latent, run in reverse: four
+/// mean-only affine coupling layers (each a WaveNet-style stack on one half of the channels
+/// shifting the other half), with the channel order flipped between them.
+struct ResidualCouplingFlow: @unchecked Sendable {
+    struct WaveNetLayer { let input: Conv1d; let residualSkip: Conv1d }
+    struct Coupling { let pre: Conv1d; let layers: [WaveNetLayer]; let post: Conv1d }
+
+    let couplings: [Coupling]  // in the order the forward pass applies them
+    let channels: Int
+
+    init(model: ONNXModel) throws(EngineError) {
+        var couplings: [Coupling] = []
+        var index = 0
+        while model.nodesByName["/flow/flows.\(index)/pre/Conv"] != nil {
+            let p = "/flow/flows.\(index)"
+            var layers: [WaveNetLayer] = []
+            while model.nodesByName["\(p)/enc/in_layers.\(layers.count)/Conv"] != nil {
+                let i = layers.count
+                layers.append(WaveNetLayer(input: try Conv1d(model: model, node: "\(p)/enc/in_layers.\(i)/Conv"),
+                                           residualSkip: try Conv1d(model: model, node: "\(p)/enc/res_skip_layers.\(i)/Conv")))
+            }
+            couplings.append(Coupling(pre: try Conv1d(model: model, node: "\(p)/pre/Conv"), layers: layers,
+                                      post: try Conv1d(model: model, node: "\(p)/post/Conv")))
+            index += 2  // odd indices are the parameter-free flips
+        }
+        guard let first = couplings.first else { throw .malformedModel(path: model.path, message: "the flow has no coupling layers") }
+        self.couplings = couplings
+        channels = 2 * first.pre.inputs
+    }
+
+    /// z (`channels × n`) from the prior sample, reversing flip∘coupling for each layer.
+    func reverse(_ input: [Float], length n: Int, threads: Int) -> [Float] {
+        var x = input
+        let half = channels / 2
+        for coupling in couplings.reversed() {
+            flipChannels(&x, n: n)
+            let x0 = Array(x[..<(half * n)])
+            let h = waveNet(coupling, coupling.pre(x0, length: n, threads: threads), n: n, threads: threads)
+            let shift = coupling.post(h, length: n, threads: threads)
+            for i in 0..<(half * n) { x[half * n + i] -= shift[i] }
+        }
+        return x
+    }
+
+    private func flipChannels(_ x: inout [Float], n: Int) {
+        for c in 0..<(channels / 2) {
+            for t in 0..<n { x.swapAt(c * n + t, (channels - 1 - c) * n + t) }
+        }
+    }
+
+    /// The gated WaveNet stack: tanh·sigmoid activations, residual and skip paths.
+    private func waveNet(_ coupling: Coupling, _ input: [Float], n: Int, threads: Int) -> [Float] {
+        var x = input
+        let hidden = input.count / n
+        var output = [Float](repeating: 0, count: hidden * n)
+        for (i, layer) in coupling.layers.enumerated() {
+            let inner = layer.input(x, length: n, threads: threads)
+            var acts = [Float](repeating: 0, count: hidden * n)
+            for j in 0..<(hidden * n) {
+                let t = tanh(inner[j]), s = 1 / (1 + exp(-inner[hidden * n + j]))
+                acts[j] = t * s
+            }
+            let residualSkip = layer.residualSkip(acts, length: n, threads: threads)
+            if i < coupling.layers.count - 1 {
+                for j in 0..<(hidden * n) {
+                    x[j] += residualSkip[j]
+                    output[j] += residualSkip[hidden * n + j]
+                }
+            } else {
+                for j in 0..<(hidden * n) { output[j] += residualSkip[j] }
+            }
+        }
+        return output
+    }
+}
+
+/// HiFi-GAN's generator (VITS's decoder): a convolution in, then per stage a leaky ReLU, a
+/// transposed convolution that upsamples, and the mean of multi-receptive-field residual blocks;
+/// a final leaky ReLU, convolution and tanh. Kernel sizes, dilations and strides come from the
+/// graph, so any Piper voice quality (x_low to high) loads.
+struct HiFiGANGenerator: @unchecked Sendable {
+    /// A residual block: one or two convolutions per step, each after a leaky ReLU (VITS's
+    /// ResBlock2 has one per dilation, ResBlock1 a dilated one followed by a plain one).
+    struct ResidualBlock { let steps: [[Conv1d]] }
+    struct Stage { let upsample: ConvTranspose1d; let blocks: [ResidualBlock] }
+
+    let pre: Conv1d
+    let stages: [Stage]
+    let post: Conv1d
+    let finalSlope: Float
+    let slope: Float
+
+    init(model: ONNXModel) throws(EngineError) {
+        pre = try Conv1d(model: model, node: "/dec/conv_pre/Conv")
+        post = try Conv1d(model: model, node: "/dec/conv_post/Conv")
+        var stages: [Stage] = []
+        var blockIndex = 0
+        while model.nodesByName["/dec/ups.\(stages.count)/ConvTranspose"] != nil {
+            let upsample = try ConvTranspose1d(model: model, node: "/dec/ups.\(stages.count)/ConvTranspose")
+            var blocks: [ResidualBlock] = []
+            while true {
+                let b = "/dec/resblocks.\(blockIndex)"
+                var steps: [[Conv1d]] = []
+                if model.nodesByName["\(b)/convs.0/Conv"] != nil {
+                    while model.nodesByName["\(b)/convs.\(steps.count)/Conv"] != nil {
+                        steps.append([try Conv1d(model: model, node: "\(b)/convs.\(steps.count)/Conv")])
+                    }
+                } else if model.nodesByName["\(b)/convs1.0/Conv"] != nil {
+                    while model.nodesByName["\(b)/convs1.\(steps.count)/Conv"] != nil {
+                        let i = steps.count
+                        steps.append([try Conv1d(model: model, node: "\(b)/convs1.\(i)/Conv"), try Conv1d(model: model, node: "\(b)/convs2.\(i)/Conv")])
+                    }
+                }
+                guard let first = steps.first?.first, first.inputs == upsample.outputs else { break }
+                blocks.append(ResidualBlock(steps: steps))
+                blockIndex += 1
+            }
+            guard !blocks.isEmpty else { throw .malformedModel(path: model.path, message: "decoder stage \(stages.count) has no residual blocks") }
+            stages.append(Stage(upsample: upsample, blocks: blocks))
+        }
+        guard !stages.isEmpty else { throw .malformedModel(path: model.path, message: "the decoder has no upsampling stages") }
+        self.stages = stages
+        slope = model.nodesByName["/dec/LeakyRelu"]?.float("alpha") ?? 0.1
+        finalSlope = model.nodesByName["/dec/LeakyRelu_\(stages.count)"]?.float("alpha") ?? 0.01
+    }
+
+    /// Samples per latent frame (the product of the upsampling strides).
+    var hopLength: Int { stages.reduce(1) { $0 * $1.upsample.stride } }
+
+    func callAsFunction(_ z: [Float], length frames: Int, threads: Int) -> [Float] {
+        var x = pre(z, length: frames, threads: threads)
+        var n = frames
+        for stage in stages {
+            Self.leakyReLU(&x, slope: slope)
+            x = stage.upsample(x, length: n, threads: threads)
+            n = stage.upsample.outputLength(n)
+            var sum = [Float](repeating: 0, count: x.count)
+            for block in stage.blocks {
+                var y = x
+                for step in block.steps {
+                    var t = y
+                    for conv in step {
+                        Self.leakyReLU(&t, slope: slope)
+                        t = conv(t, length: n, threads: threads)
+                    }
+                    for i in 0..<y.count { y[i] += t[i] }
+                }
+                for i in 0..<sum.count { sum[i] += y[i] }
+            }
+            let scale = 1 / Float(stage.blocks.count)
+            x = sum.map { $0 * scale }
+        }
+        Self.leakyReLU(&x, slope: finalSlope)
+        var audio = post(x, length: n, threads: threads)
+        for i in 0..<audio.count { audio[i] = tanh(audio[i]) }
+        return audio
+    }
+
+    static func leakyReLU(_ x: inout [Float], slope: Float) {
+        for i in 0..<x.count where x[i] < 0 { x[i] *= slope }
+    }
+}
