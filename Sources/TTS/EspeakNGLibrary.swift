@@ -7,6 +7,9 @@ import Synchronization
 /// dictionaries this build runs against; espeak-ng versions differ in their phonemes.
 public enum EspeakNGLibrary {
     private static let initialisation = Mutex<Result<Int, TTSError>?>(nil)
+    /// espeak-ng's state (current voice, synthesis callback) is global: every call goes
+    /// through this lock.
+    static let lock = Mutex(())
 
     /// Initialises the library (once) for synchronous use; returns its native sample rate.
     @discardableResult

@@ -11,12 +11,11 @@ import Synchronization
 /// through one lock.
 public final class Phonemizer: Sendable {
     public let voice: String
-    private static let lock = Mutex(())
 
     public init(voice: String = "en-us") throws(TTSError) {
         try EspeakNGLibrary.initialize()
         self.voice = voice
-        let status = Self.lock.withLock { _ in espeak_SetVoiceByName(voice) }
+        let status = EspeakNGLibrary.lock.withLock { _ in espeak_SetVoiceByName(voice) }
         guard status == EE_OK else { throw .espeakNG("no espeak-ng voice named '\(voice)'") }
     }
 
@@ -25,7 +24,7 @@ public final class Phonemizer: Sendable {
 
     /// The sentences of `text` as IPA phoneme strings with their punctuation.
     public func phonemize(_ text: String) -> [String] {
-        Self.lock.withLock { _ in
+        EspeakNGLibrary.lock.withLock { _ in
             _ = espeak_SetVoiceByName(voice)
             var sentences = [String]()
             var current = ""

@@ -66,6 +66,29 @@ public enum FastMath {
         }
     }
 
+    /// In-place leaky ReLU: max(x, slope·x) for 0 ≤ slope ≤ 1.
+    public static func leakyReLU(_ x: UnsafeMutablePointer<Float>, count: Int, slope: Float) {
+        var i = 0
+        while i + 8 <= count {
+            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            let scaled = v * slope
+            UnsafeMutableRawPointer(x + i).storeBytes(of: v.replacing(with: scaled, where: v .< scaled), as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count { x[i] = Swift.max(x[i], x[i] * slope); i += 1 }
+    }
+
+    /// y += x
+    public static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count {
+            let v = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self) + UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(y + i).storeBytes(of: v, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count { y[i] += x[i]; i += 1 }
+    }
+
     /// In-place softmax with the vectorised exp.
     public static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
         guard count > 0 else { return }

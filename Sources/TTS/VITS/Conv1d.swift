@@ -70,27 +70,57 @@ struct Conv1d: @unchecked Sendable {
                         }
                         return
                     }
-                    Parallel.chunks(n, threads: n >= 64 ? threads : 1, granularity: 16) { range in
-                        let width = range.count
-                        let columns = UnsafeMutablePointer<Float>.allocate(capacity: rows * width)
+                    // Time is cut into tiles whose unfolded columns stay in cache between the
+                    // copy and the product, and whose buffer is reused.
+                    let tile = Self.tileColumns
+                    Parallel.chunks(n, threads: n >= 64 ? threads : 1, granularity: 32) { range in
+                        let columns = UnsafeMutablePointer<Float>.allocate(capacity: rows * min(tile, range.count))
                         defer { columns.deallocate() }
-                        for c in 0..<inputs {
-                            for k in 0..<kernel {
-                                let row = columns + (c * kernel + k) * width
-                                let offset = k * dilation - padding
-                                for (i, t) in range.enumerated() {
-                                    let s = t * stride + offset
-                                    row[i] = s >= 0 && s < length ? x[c * length + s] : 0
-                                }
-                            }
+                        for start in Swift.stride(from: range.lowerBound, to: range.upperBound, by: tile) {
+                            let part = start..<min(range.upperBound, start + tile)
+                            Self.unfold(x, length: length, inputs: inputs, kernel: kernel, dilation: dilation, padding: padding,
+                                        stride: stride, range: part, into: columns)
+                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputs), Int32(part.count), Int32(rows),
+                                        1, w, Int32(rows), columns, Int32(part.count), 1, y + part.lowerBound, Int32(n))
                         }
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputs), Int32(width), Int32(rows),
-                                    1, w, Int32(rows), columns, Int32(width), 1, y + range.lowerBound, Int32(n))
                     }
                 }
             }
         }
         return y
+    }
+
+    static let tileColumns = 256
+
+    /// im2col for output columns `range`: row (c, k) holds x[c][t·stride + k·dilation − padding],
+    /// zero outside the signal. With stride 1 each row is one contiguous copy.
+    static func unfold(_ x: UnsafePointer<Float>, length: Int, inputs: Int, kernel: Int, dilation: Int, padding: Int,
+                       stride: Int, range: Range<Int>, into columns: UnsafeMutablePointer<Float>) {
+        let width = range.count
+        for c in 0..<inputs {
+            let source = x + c * length
+            for k in 0..<kernel {
+                let row = columns + (c * kernel + k) * width
+                let offset = k * dilation - padding
+                if stride == 1 {
+                    // Output columns whose source index lies inside the signal.
+                    let first = max(range.lowerBound, -offset), end = min(range.upperBound, length - offset)
+                    if first >= end {
+                        row.update(repeating: 0, count: width)
+                        continue
+                    }
+                    let lead = first - range.lowerBound, tail = range.upperBound - end
+                    if lead > 0 { row.update(repeating: 0, count: lead) }
+                    (row + lead).update(from: source + first + offset, count: end - first)
+                    if tail > 0 { (row + width - tail).update(repeating: 0, count: tail) }
+                } else {
+                    for (i, t) in range.enumerated() {
+                        let s = t * stride + offset
+                        row[i] = s >= 0 && s < length ? source[s] : 0
+                    }
+                }
+            }
+        }
     }
 
     private func depthwise(_ x: [Float], length: Int, into y: inout [Float], n: Int) {

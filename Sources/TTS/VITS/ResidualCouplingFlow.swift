@@ -130,7 +130,7 @@ struct HiFiGANGenerator: @unchecked Sendable {
     /// Samples per latent frame (the product of the upsampling strides).
     var hopLength: Int { stages.reduce(1) { $0 * $1.upsample.stride } }
 
-    func callAsFunction(_ z: [Float], length frames: Int, threads: Int) -> [Float] {
+    func callAsFunction(_ z: [Float], length frames: Int, threads: Int, cancellation: CancellationFlag? = nil) throws(EngineError) -> [Float] {
         var x = pre(z, length: frames, threads: threads)
         var n = frames
         for stage in stages {
@@ -139,6 +139,7 @@ struct HiFiGANGenerator: @unchecked Sendable {
             n = stage.upsample.outputLength(n)
             var sum = [Float](repeating: 0, count: x.count)
             for block in stage.blocks {
+                if cancellation?.isCancelled == true { throw .cancelled }
                 var y = x
                 for step in block.steps {
                     var t = y
@@ -146,12 +147,13 @@ struct HiFiGANGenerator: @unchecked Sendable {
                         Self.leakyReLU(&t, slope: slope)
                         t = conv(t, length: n, threads: threads)
                     }
-                    for i in 0..<y.count { y[i] += t[i] }
+                    Self.add(t, into: &y)
                 }
-                for i in 0..<sum.count { sum[i] += y[i] }
+                Self.add(y, into: &sum)
             }
             let scale = 1 / Float(stage.blocks.count)
-            x = sum.map { $0 * scale }
+            for i in 0..<sum.count { sum[i] *= scale }
+            x = sum
         }
         Self.leakyReLU(&x, slope: finalSlope)
         var audio = post(x, length: n, threads: threads)
@@ -159,7 +161,13 @@ struct HiFiGANGenerator: @unchecked Sendable {
         return audio
     }
 
+    static func add(_ x: [Float], into y: inout [Float]) {
+        x.withUnsafeBufferPointer { xp in
+            y.withUnsafeMutableBufferPointer { yp in FastMath.add(xp.baseAddress!, into: yp.baseAddress!, count: min(xp.count, yp.count)) }
+        }
+    }
+
     static func leakyReLU(_ x: inout [Float], slope: Float) {
-        for i in 0..<x.count where x[i] < 0 { x[i] *= slope }
+        x.withUnsafeMutableBufferPointer { FastMath.leakyReLU($0.baseAddress!, count: $0.count, slope: slope) }
     }
 }

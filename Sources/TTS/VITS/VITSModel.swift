@@ -94,7 +94,7 @@ public final class VITSModel: @unchecked Sendable {
         if cancellation?.isCancelled == true { throw .cancelled }
         let z = flow.reverse(prior, length: frames, threads: threads)
         if cancellation?.isCancelled == true { throw .cancelled }
-        let audio = decoder(z, length: frames, threads: threads)
+        let audio = try decoder(z, length: frames, threads: threads, cancellation: cancellation)
         return (audio, VITSTrace(encoderHidden: hidden, priorMean: mean, logDurations: logDurations, durations: durations, flowOutput: z))
     }
 }

@@ -1,0 +1,189 @@
+import Dispatch
+import Engine
+import Foundation
+import Streaming
+import Synchronization
+
+/// One piece of a spoken reply, ready to play.
+public struct SpeechChunk: Sendable {
+    public var samples: [Float]
+    public var sampleRate: Int
+    /// The clause it says.
+    public var text: String
+    public var index: Int
+    /// Compute time of this chunk.
+    public var synthesisSeconds: Double
+}
+
+/// Think while speaking, the voice's half: answer text is fed as it is written, cut into
+/// clauses (`ClauseChunker`), and each clause is synthesised on a worker thread as soon as it is
+/// complete, so the first audio comes while the rest is still being written.
+///
+/// Chunks join without clicks: each starts and ends with a 4 ms fade (Piper's clause audio
+/// begins and ends in near-silence, so nothing audible is lost), and one streaming resampler
+/// carries its state across chunks when the output rate differs from the voice's. `cancel()`
+/// drops the queue and stops the clause being synthesised at its next stage; no chunk is
+/// delivered after it returns.
+public final class StreamingSpeech: @unchecked Sendable {
+    public typealias Listener = @Sendable (SpeechChunk) -> Void
+
+    private struct State {
+        var chunker = ClauseChunker()
+        var queue: [String] = []
+        var finishing = false
+        var closed = false
+        var generation = 0
+        var inFlight: CancellationFlag?
+        var index = 0
+        var idle = true
+        var failure: TTSError?
+    }
+
+    public let voice: SpeechVoice
+    public let outputRate: Int
+    private let listener: Listener
+    private let state = Mutex(State())
+    private let wake = DispatchSemaphore(value: 0)
+    private let done = DispatchSemaphore(value: 0)
+    private let resampler: Mutex<Resampler?>
+    static let fadeSeconds = 0.004
+
+    public init(voice: SpeechVoice, outputRate: Int? = nil, listener: @escaping Listener) throws(TTSError) {
+        self.voice = voice
+        self.outputRate = outputRate ?? voice.sampleRate
+        self.listener = listener
+        if self.outputRate != voice.sampleRate {
+            do { resampler = Mutex(try Resampler(from: voice.sampleRate, to: self.outputRate)) } catch {
+                throw .model("cannot resample \(voice.sampleRate) Hz to \(self.outputRate) Hz: \(error)")
+            }
+        } else {
+            resampler = Mutex(nil)
+        }
+        let thread = Thread { [weak self] in self?.workerLoop() }
+        thread.name = "tts"
+        thread.start()
+    }
+
+    deinit { close() }
+
+    /// Adds answer text (any amount, any thread).
+    public func feed(_ text: String) {
+        let added = state.withLock { s -> Bool in
+            let pieces = s.chunker.feed(text)
+            s.queue += pieces
+            if !pieces.isEmpty { s.idle = false }
+            return !pieces.isEmpty
+        }
+        if added { wake.signal() }
+    }
+
+    /// Ends the text: the rest becomes the last clause. `waitUntilDone` then returns once it
+    /// has been spoken.
+    public func finish() {
+        state.withLock { s in
+            if let rest = s.chunker.finish() { s.queue.append(rest) }
+            s.finishing = true
+            s.idle = false
+        }
+        wake.signal()
+    }
+
+    /// Stops at once: queued clauses are dropped and the one being synthesised is abandoned.
+    public func cancel() {
+        state.withLock { s in
+            s.generation += 1
+            s.queue = []
+            s.chunker = ClauseChunker()
+            s.inFlight?.cancel()
+            s.finishing = false
+        }
+        resampler.withLock { r in
+            if let rate = r?.inputRate, let out = r?.outputRate { r = try? Resampler(from: rate, to: out) }
+        }
+        wake.signal()
+    }
+
+    /// Blocks until everything fed before `finish()` has been delivered (or cancelled); returns
+    /// the first synthesis error, if any.
+    public func waitUntilDone() -> TTSError? {
+        done.wait()
+        return state.withLock { $0.failure }
+    }
+
+    public func close() {
+        state.withLock { s in
+            s.closed = true
+            s.inFlight?.cancel()
+        }
+        wake.signal()
+    }
+
+    private enum Job { case clause(String, generation: Int, flag: CancellationFlag, index: Int), finished, wait, exit }
+
+    private func nextJob() -> Job {
+        state.withLock { s -> Job in
+            if s.closed { return .exit }
+            if !s.queue.isEmpty {
+                let clause = s.queue.removeFirst()
+                let flag = CancellationFlag()
+                s.inFlight = flag
+                s.index += 1
+                return .clause(clause, generation: s.generation, flag: flag, index: s.index - 1)
+            }
+            if s.finishing {
+                s.finishing = false
+                s.idle = true
+                return .finished
+            }
+            return .wait
+        }
+    }
+
+    private func workerLoop() {
+        while true {
+            switch nextJob() {
+            case .exit: return
+            case .wait: wake.wait()
+            case .finished:
+                // Drain the resampler's tail into a last (short) chunk.
+                let tail = resampler.withLock { r in (try? r?.flush()) ?? [] } ?? []
+                if !tail.isEmpty {
+                    listener(SpeechChunk(samples: tail, sampleRate: outputRate, text: "", index: state.withLock { $0.index }, synthesisSeconds: 0))
+                }
+                done.signal()
+            case let .clause(text, generation, flag, index):
+                let started = ContinuousClock.now
+                do {
+                    var audio = try voice.synthesize(text, cancellation: flag)
+                    Self.fadeEdges(&audio, samples: Int(Self.fadeSeconds * Double(voice.sampleRate)))
+                    if let converted = resampler.withLock({ r in try? r?.process(audio) }) { audio = converted }
+                    let chunk = SpeechChunk(samples: audio, sampleRate: outputRate, text: text, index: index,
+                                            synthesisSeconds: (ContinuousClock.now - started).seconds)
+                    // Deliver only if no cancel came in meanwhile; the check and the call are
+                    // ordered by the lock so nothing is delivered after cancel() returns.
+                    state.withLock { s in
+                        s.inFlight = nil
+                        if s.generation == generation && !audio.isEmpty { listener(chunk) }
+                    }
+                } catch .cancelled {
+                    state.withLock { $0.inFlight = nil }
+                } catch {
+                    state.withLock { s in
+                        s.inFlight = nil
+                        if s.failure == nil { s.failure = error }
+                    }
+                }
+            }
+        }
+    }
+
+    static func fadeEdges(_ audio: inout [Float], samples: Int) {
+        let n = min(samples, audio.count / 2)
+        guard n > 0 else { return }
+        for i in 0..<n {
+            let g = Float(i) / Float(n)
+            audio[i] *= g
+            audio[audio.count - 1 - i] *= g
+        }
+    }
+}
