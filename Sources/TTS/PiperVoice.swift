@@ -56,16 +56,24 @@ public final class PiperVoice: SpeechVoice, @unchecked Sendable {
 
     public func synthesize(_ text: String, cancellation: CancellationFlag?) throws(TTSError) -> [Float] {
         var audio: [Float] = []
-        for (i, ids) in phonemeIdSequences(text).enumerated() {
+        try synthesize(text, cancellation: cancellation) { piece, _ in audio += piece }
+        return audio
+    }
+
+    public func synthesize(_ text: String, cancellation: CancellationFlag?, onAudio: ([Float], _ isLast: Bool) -> Void) throws(TTSError) {
+        let sentences = phonemeIdSequences(text)
+        for (i, ids) in sentences.enumerated() {
             if cancellation?.isCancelled == true { throw .cancelled }
             do {
-                audio += try model.synthesize(ids, scales: scales, seed: UInt64(i), cancellation: cancellation)
+                try model.synthesize(ids, scales: scales, seed: UInt64(i), cancellation: cancellation) { piece, last in
+                    onAudio(piece, last && i == sentences.count - 1)
+                }
             } catch .cancelled {
                 throw .cancelled
             } catch {
                 throw .model("\(error)")
             }
         }
-        return audio
+        if sentences.isEmpty { onAudio([], true) }
     }
 }

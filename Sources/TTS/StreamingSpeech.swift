@@ -19,9 +19,12 @@ public struct SpeechChunk: Sendable {
 /// clauses (`ClauseChunker`), and each clause is synthesised on a worker thread as soon as it is
 /// complete, so the first audio comes while the rest is still being written.
 ///
-/// Chunks join without clicks: each starts and ends with a 4 ms fade (Piper's clause audio
-/// begins and ends in near-silence, so nothing audible is lost), and one streaming resampler
-/// carries its state across chunks when the output rate differs from the voice's. `cancel()`
+/// A clause's audio comes in pieces (its first ~0.37 s as soon as decoded, then the rest; see
+/// `VITSModel.firstWindowFrames`). Clauses join without clicks: each starts and ends with a 4 ms
+/// fade (Piper's clause audio begins and ends in near-silence, so nothing audible is lost), and
+/// one streaming resampler carries its state across pieces when the output rate differs from
+/// the voice's. The listener is called on the worker thread, under the speech's lock: it must
+/// not call back into this object (hand the samples to a queue or ring buffer). `cancel()`
 /// drops the queue and stops the clause being synthesised at its next stage; no chunk is
 /// delivered after it returns.
 public final class StreamingSpeech: @unchecked Sendable {
@@ -153,18 +156,24 @@ public final class StreamingSpeech: @unchecked Sendable {
                 done.signal()
             case let .clause(text, generation, flag, index):
                 let started = ContinuousClock.now
+                var first = true
                 do {
-                    var audio = try voice.synthesize(text, cancellation: flag)
-                    Self.fadeEdges(&audio, samples: Int(Self.fadeSeconds * Double(voice.sampleRate)))
-                    if let converted = resampler.withLock({ r in try? r?.process(audio) }) { audio = converted }
-                    let chunk = SpeechChunk(samples: audio, sampleRate: outputRate, text: text, index: index,
-                                            synthesisSeconds: (ContinuousClock.now - started).seconds)
-                    // Deliver only if no cancel came in meanwhile; the check and the call are
-                    // ordered by the lock so nothing is delivered after cancel() returns.
-                    state.withLock { s in
-                        s.inFlight = nil
-                        if s.generation == generation && !audio.isEmpty { listener(chunk) }
+                    try voice.synthesize(text, cancellation: flag) { piece, isLast in
+                        var audio = piece
+                        let fade = Int(Self.fadeSeconds * Double(voice.sampleRate))
+                        if first { Self.fade(&audio, samples: fade, in: true) }
+                        if isLast { Self.fade(&audio, samples: fade, in: false) }
+                        first = false
+                        if let converted = resampler.withLock({ r in try? r?.process(audio) }) { audio = converted }
+                        let chunk = SpeechChunk(samples: audio, sampleRate: outputRate, text: text, index: index,
+                                                synthesisSeconds: (ContinuousClock.now - started).seconds)
+                        // Deliver only if no cancel came in meanwhile; the check and the call are
+                        // ordered by the lock, so nothing is delivered after cancel() returns.
+                        state.withLock { s in
+                            if s.generation == generation && !audio.isEmpty { listener(chunk) }
+                        }
                     }
+                    state.withLock { $0.inFlight = nil }
                 } catch .cancelled {
                     state.withLock { $0.inFlight = nil }
                 } catch {
@@ -177,13 +186,13 @@ public final class StreamingSpeech: @unchecked Sendable {
         }
     }
 
-    static func fadeEdges(_ audio: inout [Float], samples: Int) {
-        let n = min(samples, audio.count / 2)
+    /// A linear fade over the first (`in`) or last `samples` samples.
+    static func fade(_ audio: inout [Float], samples: Int, in fadeIn: Bool) {
+        let n = min(samples, audio.count)
         guard n > 0 else { return }
         for i in 0..<n {
             let g = Float(i) / Float(n)
-            audio[i] *= g
-            audio[audio.count - 1 - i] *= g
+            if fadeIn { audio[i] *= g } else { audio[audio.count - 1 - i] *= g }
         }
     }
 }

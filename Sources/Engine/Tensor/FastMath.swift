@@ -1,3 +1,5 @@
+import Foundation
+
 /// Vectorised transcendental functions for activations over whole rows. `Foundation.erf` and
 /// `exp` are scalar library calls; an encoder applies GELU to millions of values per window.
 public enum FastMath {
@@ -63,6 +65,44 @@ public enum FastMath {
     public static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int, threads: Int) {
         Parallel.chunks(count, threads: count >= 65_536 ? threads : 1, granularity: 64) { range in
             gelu(x + range.lowerBound, count: range.count)
+        }
+    }
+
+    /// y = leakyReLU(x), split over `threads` for large buffers.
+    public static func leakyReLU(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int, slope: Float, threads: Int) {
+        Parallel.chunks(count, threads: count >= 65_536 ? threads : 1, granularity: 64) { range in
+            (y + range.lowerBound).update(from: x + range.lowerBound, count: range.count)
+            leakyReLU(y + range.lowerBound, count: range.count, slope: slope)
+        }
+    }
+
+    /// y = (y + x) · scale, split over `threads` for large buffers.
+    public static func addScaled(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int, scale: Float = 1, threads: Int) {
+        Parallel.chunks(count, threads: count >= 65_536 ? threads : 1, granularity: 64) { range in
+            var i = range.lowerBound
+            while i + 8 <= range.upperBound {
+                let v = (UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self) + UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)) * scale
+                UnsafeMutableRawPointer(y + i).storeBytes(of: v, as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < range.upperBound { y[i] = (y[i] + x[i]) * scale; i += 1 }
+        }
+    }
+
+    /// tanh(a)·sigmoid(b) elementwise (WaveNet's gate), vectorised.
+    public static func gatedTanh(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count {
+            let va = UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
+            let vb = UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self)
+            let t = 1 - 2 / (exp(va + va) + 1)
+            let s = 1 / (1 + exp(-vb))
+            UnsafeMutableRawPointer(y + i).storeBytes(of: t * s, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count {
+            y[i] = Foundation.tanh(a[i]) / (1 + Foundation.exp(-b[i]))
+            i += 1
         }
     }
 

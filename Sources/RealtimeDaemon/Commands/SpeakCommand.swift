@@ -43,6 +43,8 @@ struct SpeakCommand: ParsableCommand {
             if let lengthScale { piper.scales.length = lengthScale }
             if deterministic { piper.scales.noise = 0; piper.scales.noiseW = 0 }
         }
+        // As the daemon does at start-up: the timings below are those of a warm voice.
+        speechVoice.warmUp()
         var playback: AlsaPlayback?
         var outputRate = rate ?? speechVoice.sampleRate
         if out == nil {

@@ -59,9 +59,8 @@ struct ResidualCouplingFlow: @unchecked Sendable {
         for (i, layer) in coupling.layers.enumerated() {
             let inner = layer.input(x, length: n, threads: threads)
             var acts = [Float](repeating: 0, count: hidden * n)
-            for j in 0..<(hidden * n) {
-                let t = tanh(inner[j]), s = 1 / (1 + exp(-inner[hidden * n + j]))
-                acts[j] = t * s
+            inner.withUnsafeBufferPointer { ip in
+                acts.withUnsafeMutableBufferPointer { FastMath.gatedTanh(ip.baseAddress!, ip.baseAddress! + hidden * n, into: $0.baseAddress!, count: hidden * n) }
             }
             let residualSkip = layer.residualSkip(acts, length: n, threads: threads)
             if i < coupling.layers.count - 1 {
@@ -137,22 +136,32 @@ struct HiFiGANGenerator: @unchecked Sendable {
             Self.leakyReLU(&x, slope: slope)
             x = stage.upsample(x, length: n, threads: threads)
             n = stage.upsample.outputLength(n)
-            var sum = [Float](repeating: 0, count: x.count)
-            for block in stage.blocks {
+            // Mean of the residual blocks, each convolution and elementwise pass split over the
+            // threads. (Running whole blocks on separate threads instead measured 8% slower:
+            // two single-threaded products compete for the memory bandwidth.)
+            let count = x.count
+            var sum = [Float](repeating: 0, count: count)
+            var y = [Float](repeating: 0, count: count)
+            var t = [Float](repeating: 0, count: count)
+            for (b, block) in stage.blocks.enumerated() {
                 if cancellation?.isCancelled == true { throw .cancelled }
-                var y = x
+                y = x
                 for step in block.steps {
-                    var t = y
-                    for conv in step {
-                        Self.leakyReLU(&t, slope: slope)
+                    for (j, conv) in step.enumerated() {
+                        if j == 0 {
+                            y.withUnsafeBufferPointer { yp in
+                                t.withUnsafeMutableBufferPointer { FastMath.leakyReLU(yp.baseAddress!, into: $0.baseAddress!, count: count, slope: slope, threads: threads) }
+                            }
+                        } else {
+                            t.withUnsafeMutableBufferPointer { FastMath.leakyReLU(UnsafePointer($0.baseAddress!), into: $0.baseAddress!, count: count, slope: slope, threads: threads) }
+                        }
                         t = conv(t, length: n, threads: threads)
                     }
-                    Self.add(t, into: &y)
+                    Self.add(t, into: &y, threads: threads)
                 }
-                Self.add(y, into: &sum)
+                let scale: Float = b == stage.blocks.count - 1 ? 1 / Float(stage.blocks.count) : 1
+                Self.add(y, into: &sum, scale: scale, threads: threads)
             }
-            let scale = 1 / Float(stage.blocks.count)
-            for i in 0..<sum.count { sum[i] *= scale }
             x = sum
         }
         Self.leakyReLU(&x, slope: finalSlope)
@@ -161,9 +170,11 @@ struct HiFiGANGenerator: @unchecked Sendable {
         return audio
     }
 
-    static func add(_ x: [Float], into y: inout [Float]) {
+    static func add(_ x: [Float], into y: inout [Float], scale: Float = 1, threads: Int) {
         x.withUnsafeBufferPointer { xp in
-            y.withUnsafeMutableBufferPointer { yp in FastMath.add(xp.baseAddress!, into: yp.baseAddress!, count: min(xp.count, yp.count)) }
+            y.withUnsafeMutableBufferPointer { yp in
+                FastMath.addScaled(xp.baseAddress!, into: yp.baseAddress!, count: min(xp.count, yp.count), scale: scale, threads: threads)
+            }
         }
     }
 

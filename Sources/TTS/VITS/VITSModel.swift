@@ -61,6 +61,13 @@ public final class VITSModel: @unchecked Sendable {
     /// Samples per latent frame.
     public var hopLength: Int { decoder.hopLength }
 
+    /// Latent frames decoded on their own first (≈ 0.37 s at 22 050 Hz), so that a clause's
+    /// first audio is out before the rest of it is decoded.
+    public var firstWindowFrames = 32
+    /// Frames of context on each side of a decoding window: more than the decoder's receptive
+    /// field (about 11 frames for Piper's HiFi-GAN), so windowed audio equals whole-clause audio.
+    static let decoderContextFrames = 16
+
     /// Phoneme ids → audio in [−1, 1] at the voice's rate. `seed` drives the noise when the
     /// scales are not zero.
     public func synthesize(_ ids: [Int], scales: VITSScales, seed: UInt64 = 0, cancellation: CancellationFlag? = nil) throws(EngineError) -> [Float] {
@@ -70,7 +77,17 @@ public final class VITSModel: @unchecked Sendable {
     /// `synthesize`, also returning the intermediate tensors.
     public func synthesizeWithTrace(_ ids: [Int], scales: VITSScales, seed: UInt64 = 0,
                                     cancellation: CancellationFlag? = nil) throws(EngineError) -> (audio: [Float], trace: VITSTrace) {
-        guard !ids.isEmpty else { return ([], VITSTrace()) }
+        var audio: [Float] = []
+        let trace = try synthesize(ids, scales: scales, seed: seed, cancellation: cancellation) { piece, _ in audio += piece }
+        return (audio, trace)
+    }
+
+    /// Synthesises in pieces: `onAudio` gets the first `firstWindowFrames` of audio as soon as
+    /// they are decoded, then the rest (the flag says which piece is the last).
+    @discardableResult
+    public func synthesize(_ ids: [Int], scales: VITSScales, seed: UInt64 = 0, cancellation: CancellationFlag? = nil,
+                           onAudio: ([Float], _ isLast: Bool) -> Void) throws(EngineError) -> VITSTrace {
+        guard !ids.isEmpty else { return VITSTrace() }
         var random = GaussianNoise(seed: seed)
         let n = ids.count
         let (hidden, mean, logScale) = try encoder(ids, threads: threads)
@@ -94,8 +111,27 @@ public final class VITSModel: @unchecked Sendable {
         if cancellation?.isCancelled == true { throw .cancelled }
         let z = flow.reverse(prior, length: frames, threads: threads)
         if cancellation?.isCancelled == true { throw .cancelled }
-        let audio = try decoder(z, length: frames, threads: threads, cancellation: cancellation)
-        return (audio, VITSTrace(encoderHidden: hidden, priorMean: mean, logDurations: logDurations, durations: durations, flowOutput: z))
+        let context = Self.decoderContextFrames, first = firstWindowFrames
+        if frames <= first + 2 * context {
+            onAudio(try decoder(z, length: frames, threads: threads, cancellation: cancellation), true)
+        } else {
+            let head = try decoder(Self.frames(z, channels: channels, total: frames, 0..<(first + context)), length: first + context,
+                                   threads: threads, cancellation: cancellation)
+            onAudio(Array(head[..<(first * hopLength)]), false)
+            let tail = try decoder(Self.frames(z, channels: channels, total: frames, (first - context)..<frames), length: frames - first + context,
+                                   threads: threads, cancellation: cancellation)
+            onAudio(Array(tail[(context * hopLength)...]), true)
+        }
+        return VITSTrace(encoderHidden: hidden, priorMean: mean, logDurations: logDurations, durations: durations, flowOutput: z)
+    }
+
+    /// Columns `range` of a `channels × total` matrix.
+    static func frames(_ z: [Float], channels: Int, total: Int, _ range: Range<Int>) -> [Float] {
+        var out = [Float](repeating: 0, count: channels * range.count)
+        for c in 0..<channels {
+            for (i, t) in range.enumerated() { out[c * range.count + i] = z[c * total + t] }
+        }
+        return out
     }
 }
 
