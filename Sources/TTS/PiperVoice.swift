@@ -56,16 +56,22 @@ public final class PiperVoice: SpeechVoice, @unchecked Sendable {
 
     public func synthesize(_ text: String, cancellation: CancellationFlag?) throws(TTSError) -> [Float] {
         var audio: [Float] = []
-        try synthesize(text, cancellation: cancellation) { piece, _ in audio += piece }
+        try run(text, cancellation: cancellation, firstAudioEarly: false) { piece, _ in audio += piece }
         return audio
     }
 
     public func synthesize(_ text: String, cancellation: CancellationFlag?, onAudio: ([Float], _ isLast: Bool) -> Void) throws(TTSError) {
+        try run(text, cancellation: cancellation, firstAudioEarly: true, onAudio: onAudio)
+    }
+
+    private func run(_ text: String, cancellation: CancellationFlag?, firstAudioEarly: Bool,
+                     onAudio: ([Float], _ isLast: Bool) -> Void) throws(TTSError) {
         let sentences = phonemeIdSequences(text)
         for (i, ids) in sentences.enumerated() {
             if cancellation?.isCancelled == true { throw .cancelled }
             do {
-                try model.synthesize(ids, scales: scales, seed: UInt64(i), cancellation: cancellation) { piece, last in
+                try model.synthesize(ids, scales: scales, seed: UInt64(i), cancellation: cancellation,
+                                     firstAudioEarly: firstAudioEarly && i == 0) { piece, last in
                     onAudio(piece, last && i == sentences.count - 1)
                 }
             } catch .cancelled {

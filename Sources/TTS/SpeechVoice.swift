@@ -11,7 +11,8 @@ public protocol SpeechVoice: AnyObject, Sendable {
     /// between stages and throws `TTSError.cancelled` when it is set.
     func synthesize(_ text: String, cancellation: CancellationFlag?) throws(TTSError) -> [Float]
     /// The same audio in pieces, each handed to `onAudio` as soon as it exists (the flag marks
-    /// the last), so playback can start before the whole text is synthesised.
+    /// the last), so playback can start before the whole text is synthesised: the first clause
+    /// of a reply, where the time to the first sound is what the listener notices.
     func synthesize(_ text: String, cancellation: CancellationFlag?, onAudio: ([Float], _ isLast: Bool) -> Void) throws(TTSError)
 }
 

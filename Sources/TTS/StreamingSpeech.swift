@@ -99,6 +99,7 @@ public final class StreamingSpeech: @unchecked Sendable {
             s.chunker = ClauseChunker()
             s.inFlight?.cancel()
             s.finishing = false
+            s.index = 0
         }
         resampler.withLock { r in
             if let rate = r?.inputRate, let out = r?.outputRate { r = try? Resampler(from: rate, to: out) }
@@ -136,6 +137,7 @@ public final class StreamingSpeech: @unchecked Sendable {
             if s.finishing {
                 s.finishing = false
                 s.idle = true
+                s.index = 0
                 return .finished
             }
             return .wait
@@ -158,7 +160,7 @@ public final class StreamingSpeech: @unchecked Sendable {
                 let started = ContinuousClock.now
                 var first = true
                 do {
-                    try voice.synthesize(text, cancellation: flag) { piece, isLast in
+                    let deliver = { [self] (piece: [Float], isLast: Bool) in
                         var audio = piece
                         let fade = Int(Self.fadeSeconds * Double(voice.sampleRate))
                         if first { Self.fade(&audio, samples: fade, in: true) }
@@ -172,6 +174,13 @@ public final class StreamingSpeech: @unchecked Sendable {
                         state.withLock { s in
                             if s.generation == generation && !audio.isEmpty { listener(chunk) }
                         }
+                    }
+                    // Only the first clause of a reply is worth splitting for an earlier start:
+                    // later ones are ready before the audio ahead of them has played.
+                    if index == 0 {
+                        try voice.synthesize(text, cancellation: flag, onAudio: deliver)
+                    } else {
+                        deliver(try voice.synthesize(text, cancellation: flag), true)
                     }
                     state.withLock { $0.inFlight = nil }
                 } catch .cancelled {

@@ -65,52 +65,71 @@ struct Conv1d: @unchecked Sendable {
             depthwise(x, length: length, into: &y, n: n)
             return y
         }
-        let rows = inputs * kernel, outputs = self.outputs
+        let rows = inputs * kernel
         let pointwise = kernel == 1 && stride == 1 && padding == 0
         let shifted = !pointwise && stride == 1 && inputs >= Self.shiftedMinimumInputs
-        // Tiles of output columns whose unfolded input (rows × tile) stays in cache between the
-        // copy and the product; each part also writes its own bias columns.
-        let tile = pointwise ? n : Self.tileColumns
         return [Float](unsafeUninitializedCapacity: outputs * n) { buffer, count in
             count = outputs * n
             let y = buffer.baseAddress!
             x.withUnsafeBufferPointer { xp in
                 weight.withUnsafeBufferPointer { wp in
-                    let bias = self.bias
-                    let x = xp.baseAddress!, w = wp.baseAddress!
-                    Parallel.chunks(n, threads: n >= 64 ? threads : 1, granularity: 32) { range in
-                        let columns = pointwise || shifted ? nil : UnsafeMutablePointer<Float>.allocate(capacity: rows * min(tile, range.count))
-                        defer { columns?.deallocate() }
-                        for start in Swift.stride(from: range.lowerBound, to: range.upperBound, by: tile) {
-                            let part = start..<min(range.upperBound, start + tile)
-                            for o in 0..<outputs {
-                                (y + o * n + part.lowerBound).update(repeating: bias?[o] ?? 0, count: part.count)
-                            }
-                            if shifted {
-                                // One product per tap against the shifted input, no unfolding;
-                                // at the edges a tap covers only the columns inside the signal.
-                                tapWeights.withUnsafeBufferPointer { tp in
-                                    for k in 0..<kernel {
-                                        let offset = k * dilation - padding
-                                        let first = max(part.lowerBound, -offset), end = min(part.upperBound, length - offset)
-                                        guard first < end else { continue }
-                                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputs), Int32(end - first), Int32(inputs),
-                                                    1, tp.baseAddress! + k * outputs * inputs, Int32(inputs), x + first + offset, Int32(length),
-                                                    1, y + first, Int32(n))
-                                    }
-                                }
-                            } else if let columns {
-                                Self.unfold(x, length: length, inputs: inputs, kernel: kernel, dilation: dilation, padding: padding,
-                                            stride: stride, range: part, into: columns)
-                                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputs), Int32(part.count), Int32(rows),
-                                            1, w, Int32(rows), columns, Int32(part.count), 1, y + part.lowerBound, Int32(n))
-                            } else {
-                                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputs), Int32(part.count), Int32(inputs),
-                                            1, w, Int32(inputs), x + part.lowerBound, Int32(length), 1, y + part.lowerBound, Int32(n))
-                            }
+                    tapWeights.withUnsafeBufferPointer { tp in
+                        let x = xp.baseAddress!, w = wp.baseAddress!, taps = tp.baseAddress!
+                        let product = { (channels: Range<Int>, columns: Range<Int>) in
+                            self.product(x, length: length, n: n, w: w, taps: taps, rows: rows, pointwise: pointwise, shifted: shifted,
+                                         channels: channels, columns: columns, into: y)
+                        }
+                        if n >= Self.columnSplitMinimum {
+                            // Long signals (the decoder): split time between the threads.
+                            Parallel.chunks(n, threads: threads, granularity: 32) { product(0..<outputs, $0) }
+                        } else {
+                            // Short ones (text, latent frames): split the output channels, so each
+                            // product keeps all the columns.
+                            Parallel.chunks(outputs, threads: outputs >= 32 && n >= 16 ? threads : 1, granularity: 16) { product($0, 0..<n) }
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// Signals at least this long are split by time between the threads, shorter ones by output
+    /// channel.
+    static let columnSplitMinimum = 512
+
+    /// y[channels][columns] = bias + W[channels] ⊛ x, in tiles of columns.
+    private func product(_ x: UnsafePointer<Float>, length: Int, n: Int, w: UnsafePointer<Float>, taps: UnsafePointer<Float>,
+                         rows: Int, pointwise: Bool, shifted: Bool, channels: Range<Int>, columns range: Range<Int>,
+                         into y: UnsafeMutablePointer<Float>) {
+        // Tiles whose unfolded input (rows × tile) stays in cache between the copy and the product.
+        let tile = pointwise || shifted ? range.count : Self.tileColumns
+        let unfolded = pointwise || shifted ? nil : UnsafeMutablePointer<Float>.allocate(capacity: rows * min(tile, range.count))
+        defer { unfolded?.deallocate() }
+        let m = Int32(channels.count), o0 = channels.lowerBound
+        for start in Swift.stride(from: range.lowerBound, to: range.upperBound, by: max(1, tile)) {
+            let part = start..<min(range.upperBound, start + tile)
+            for o in channels {
+                (y + o * n + part.lowerBound).update(repeating: bias?[o] ?? 0, count: part.count)
+            }
+            if shifted {
+                // One product per tap against the shifted input, no unfolding; at the edges a
+                // tap covers only the columns inside the signal.
+                for k in 0..<kernel {
+                    let offset = k * dilation - padding
+                    let first = max(part.lowerBound, -offset), end = min(part.upperBound, length - offset)
+                    guard first < end else { continue }
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, Int32(end - first), Int32(inputs),
+                                1, taps + (k * outputs + o0) * inputs, Int32(inputs), x + first + offset, Int32(length),
+                                1, y + o0 * n + first, Int32(n))
+                }
+            } else if let unfolded {
+                Self.unfold(x, length: length, inputs: inputs, kernel: kernel, dilation: dilation, padding: padding,
+                            stride: stride, range: part, into: unfolded)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, Int32(part.count), Int32(rows),
+                            1, w + o0 * rows, Int32(rows), unfolded, Int32(part.count), 1, y + o0 * n + part.lowerBound, Int32(n))
+            } else {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, Int32(part.count), Int32(inputs),
+                            1, w + o0 * inputs, Int32(inputs), x + part.lowerBound, Int32(length), 1, y + o0 * n + part.lowerBound, Int32(n))
             }
         }
     }
