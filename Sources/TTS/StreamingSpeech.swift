@@ -122,7 +122,7 @@ public final class StreamingSpeech: @unchecked Sendable {
         wake.signal()
     }
 
-    private enum Job { case clause(String, generation: Int, flag: CancellationFlag, index: Int), finished, wait, exit }
+    private enum Job { case clause(String, generation: Int, flag: CancellationFlag, index: Int), finished(index: Int), wait, exit }
 
     private func nextJob() -> Job {
         state.withLock { s -> Job in
@@ -137,8 +137,8 @@ public final class StreamingSpeech: @unchecked Sendable {
             if s.finishing {
                 s.finishing = false
                 s.idle = true
-                s.index = 0
-                return .finished
+                defer { s.index = 0 }
+                return .finished(index: s.index)
             }
             return .wait
         }
@@ -149,11 +149,11 @@ public final class StreamingSpeech: @unchecked Sendable {
             switch nextJob() {
             case .exit: return
             case .wait: wake.wait()
-            case .finished:
+            case let .finished(index):
                 // Drain the resampler's tail into a last (short) chunk.
                 let tail = resampler.withLock { r in (try? r?.flush()) ?? [] } ?? []
                 if !tail.isEmpty {
-                    listener(SpeechChunk(samples: tail, sampleRate: outputRate, text: "", index: state.withLock { $0.index }, synthesisSeconds: 0))
+                    listener(SpeechChunk(samples: tail, sampleRate: outputRate, text: "", index: index, synthesisSeconds: 0))
                 }
                 done.signal()
             case let .clause(text, generation, flag, index):

@@ -25,7 +25,7 @@ public enum TextNormalizer {
         s = replace(s, #"(\d)\s?%"#, "$1 percent")
         for (pattern, words) in units { s = replace(s, #"(\d)\s?"# + pattern + #"(?![A-Za-z])"#, "$1 " + words) }
         for (pattern, words) in abbreviations { s = replace(s, pattern, words) }
-        s = replace(s, #"(\d)(st|nd|rd|th)\b"#) { m in ordinal(m[0]) }
+        s = replace(s, #"\b(\d+)(st|nd|rd|th)\b"#) { m in ordinal(m[0]) }
         for (symbol, words) in symbols { s = s.replacingOccurrences(of: symbol, with: " \(words) ") }
         s = String(String.UnicodeScalarView(s.unicodeScalars.filter { !isPictograph($0) }))
         return replace(s, #"[ \t]{2,}"#, " ").trimmingCharacters(in: .whitespaces)

@@ -35,7 +35,7 @@ import Testing
         }
         let ourRate = WordErrorRate.rate(references: truth, hypotheses: ours)
         let theirRate = WordErrorRate.rate(references: truth, hypotheses: theirs)
-        print(String(format: "WER on %d clips: ours %.2f%% (windows of audio + 2 s, at least 5 s; %d loops cut), faster-whisper %.2f%% (30 s)", truth.count, ourRate * 100, loops, theirRate * 100))
+        print(String(format: "WER on %d clips: ours %.2f%% (windows of audio + 2 s, at least 7 s; %d loops cut), faster-whisper %.2f%% (30 s)", truth.count, ourRate * 100, loops, theirRate * 100))
         #expect(ourRate <= theirRate + 0.01)
     }
 

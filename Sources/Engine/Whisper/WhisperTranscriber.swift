@@ -25,17 +25,18 @@ public struct Transcript: Sendable, Equatable {
 ///
 /// Stock Whisper pads every input to 30 s, so a 2 s turn costs as much encoder time as a 30 s
 /// one. Here the features are zero-padded (in the log-mel domain, as faster-whisper pads) only to
-/// `audio + trailingPadding`, and at least `minimumWindow`. Measured on the 32-clip test set
-/// (1.3–3.2 s clips) the word error rate was 5.0% with 4–5 s windows, 6.5% at 6–8 s, 7.5% at
-/// 10 s and 5.5% at 30 s (faster-whisper: 5.5%); the differences are a handful of words on the
-/// hardest clips, while the encoder time grows with the window. On 15 s and 25 s utterances
-/// audio + 2 s gave the 30 s transcript word for word. Hence 5 s and 2 s.
+/// `audio + trailingPadding`, and at least `minimumWindow`. Measured on two test sets of
+/// 1.3–3.2 s clips (the 32-clip recogniser set; 30 Piper sentences), word error rates by minimum
+/// window: 5 s: 5.0% / 7.0% (decoding loops and dropped endings on the second set); 6 s:
+/// 6.5% / 3.9%; 7 s: 6.0% / 0.4%; 8–9 s: 6.5% / 0.4%; 10 s: 7.5% / 0.4%; 30 s (faster-whisper):
+/// 5.5% / 0.4%. On 15 s and 25 s utterances audio + 2 s gave the 30 s transcript word for word.
+/// Hence at least 7 s, and 2 s after longer audio.
 public final class WhisperTranscriber: @unchecked Sendable {
     public struct Options: Sendable {
         /// Language code, or nil to detect it from the audio.
         public var language: String? = "en"
         /// Smallest encoder window, in seconds.
-        public var minimumWindow: Double = 5
+        public var minimumWindow: Double = 7
         /// Padding after the audio, in seconds, when the audio is longer than the minimum window.
         public var trailingPadding: Double = 2
         /// Most tokens generated per window (CTranslate2's default for max_length 448 is 224).

@@ -23,7 +23,7 @@ struct TranscribeCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Audio files.", valueName: "file")) var files: [String]
     @Option(help: ArgumentHelp("CTranslate2 Whisper model directory (default: the installed recogniser).", valueName: "dir")) var model: String?
     @Option(help: "Language code, or `auto` to detect it.") var language = "en"
-    @Option(help: "Smallest encoder window in seconds (30 is stock Whisper).") var minWindow: Double = 5
+    @Option(help: "Smallest encoder window in seconds (30 is stock Whisper).") var minWindow: Double = 7
     @Option(help: "Compute threads (default: engine.threads).") var threads: Int?
     @Flag(help: "Print one JSON object per file: file, text, audio_s, seconds (with --stream: final_latency_s, partials, skipped_steps).") var json = false
     @Flag(help: "Feed each file at real-time pace to the streaming transcriber and print timed partials.") var stream = false
