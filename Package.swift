@@ -76,7 +76,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Streaming", "TestSupport", .product(name: "Crypto", package: "swift-crypto")], exclude: ["Fixtures"]),
         .testTarget(name: "TTSTests", dependencies: ["TTS", "Engine", "Streaming", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "RealtimeDaemonTests", dependencies: ["RealtimeDaemon"]),
+        .testTarget(name: "RealtimeDaemonTests", dependencies: ["RealtimeDaemon", "Streaming"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -93,14 +93,41 @@ struct Conv1d: @unchecked Sendable {
         }
     }
 
+    /// y += conv(x) (with bias), in place: for "same"-length convolutions whose result is added
+    /// to a residual path. Saves allocating the output and a separate pass to add it.
+    func accumulate(_ x: [Float], length: Int, into y: inout [Float], threads: Int) {
+        precondition(groups == 1 && outputLength(length) == length && y.count == outputs * length)
+        let n = length, rows = inputs * kernel
+        let pointwise = kernel == 1 && stride == 1 && padding == 0
+        let shifted = !pointwise && stride == 1 && inputs >= Self.shiftedMinimumInputs
+        x.withUnsafeBufferPointer { xp in
+            y.withUnsafeMutableBufferPointer { yp in
+                weight.withUnsafeBufferPointer { wp in
+                    tapWeights.withUnsafeBufferPointer { tp in
+                        let x = xp.baseAddress!, y = yp.baseAddress!, w = wp.baseAddress!, taps = tp.baseAddress!
+                        let product = { (channels: Range<Int>, columns: Range<Int>) in
+                            self.product(x, length: length, n: n, w: w, taps: taps, rows: rows, pointwise: pointwise, shifted: shifted,
+                                         channels: channels, columns: columns, into: y, accumulate: true)
+                        }
+                        if n >= Self.columnSplitMinimum {
+                            Parallel.chunks(n, threads: threads, granularity: 32) { product(0..<outputs, $0) }
+                        } else {
+                            Parallel.chunks(outputs, threads: outputs >= 32 && n >= 16 ? threads : 1, granularity: 16) { product($0, 0..<n) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Signals at least this long are split by time between the threads, shorter ones by output
     /// channel.
     static let columnSplitMinimum = 512
 
-    /// y[channels][columns] = bias + W[channels] ⊛ x, in tiles of columns.
+    /// y[channels][columns] = bias + W[channels] ⊛ x (or += with `accumulate`), in tiles of columns.
     private func product(_ x: UnsafePointer<Float>, length: Int, n: Int, w: UnsafePointer<Float>, taps: UnsafePointer<Float>,
                          rows: Int, pointwise: Bool, shifted: Bool, channels: Range<Int>, columns range: Range<Int>,
-                         into y: UnsafeMutablePointer<Float>) {
+                         into y: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
         // Tiles whose unfolded input (rows × tile) stays in cache between the copy and the product.
         let tile = pointwise || shifted ? range.count : Self.tileColumns
         let unfolded = pointwise || shifted ? nil : UnsafeMutablePointer<Float>.allocate(capacity: rows * min(tile, range.count))
@@ -109,7 +136,12 @@ struct Conv1d: @unchecked Sendable {
         for start in Swift.stride(from: range.lowerBound, to: range.upperBound, by: max(1, tile)) {
             let part = start..<min(range.upperBound, start + tile)
             for o in channels {
-                (y + o * n + part.lowerBound).update(repeating: bias?[o] ?? 0, count: part.count)
+                let row = y + o * n + part.lowerBound, b = bias?[o] ?? 0
+                if accumulate {
+                    if b != 0 { for i in 0..<part.count { row[i] += b } }
+                } else {
+                    row.update(repeating: b, count: part.count)
+                }
             }
             if shifted {
                 // One product per tap against the shifted input, no unfolding; at the edges a

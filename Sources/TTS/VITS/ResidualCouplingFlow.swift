@@ -147,17 +147,15 @@ struct HiFiGANGenerator: @unchecked Sendable {
                 if cancellation?.isCancelled == true { throw .cancelled }
                 y = x
                 for step in block.steps {
-                    for (j, conv) in step.enumerated() {
-                        if j == 0 {
-                            y.withUnsafeBufferPointer { yp in
-                                t.withUnsafeMutableBufferPointer { FastMath.leakyReLU(yp.baseAddress!, into: $0.baseAddress!, count: count, slope: slope, threads: threads) }
-                            }
-                        } else {
-                            t.withUnsafeMutableBufferPointer { FastMath.leakyReLU(UnsafePointer($0.baseAddress!), into: $0.baseAddress!, count: count, slope: slope, threads: threads) }
-                        }
-                        t = conv(t, length: n, threads: threads)
+                    // y += conv(leaky(y)), the last convolution of the step adding in place.
+                    y.withUnsafeBufferPointer { yp in
+                        t.withUnsafeMutableBufferPointer { FastMath.leakyReLU(yp.baseAddress!, into: $0.baseAddress!, count: count, slope: slope, threads: threads) }
                     }
-                    Self.add(t, into: &y, threads: threads)
+                    for conv in step.dropLast() {
+                        t = conv(t, length: n, threads: threads)
+                        t.withUnsafeMutableBufferPointer { FastMath.leakyReLU(UnsafePointer($0.baseAddress!), into: $0.baseAddress!, count: count, slope: slope, threads: threads) }
+                    }
+                    step.last!.accumulate(t, length: n, into: &y, threads: threads)
                 }
                 let scale: Float = b == stage.blocks.count - 1 ? 1 / Float(stage.blocks.count) : 1
                 Self.add(y, into: &sum, scale: scale, threads: threads)
