@@ -1,0 +1,72 @@
+import Foundation
+
+/// Fundamental frequency per 10 ms hop with the YIN method (de Cheveigné & Kawahara 2002):
+/// the cumulative-mean-normalised difference function over 40 ms frames, the first dip below
+/// `threshold`, refined by parabolic interpolation. Unvoiced hops give nil.
+public struct PitchTracker: Sendable {
+    public var sampleRate = 16_000
+    public var minimumHz: Double = 60
+    public var maximumHz: Double = 400
+    public var threshold: Double = 0.15
+    public let frameLength = 640   // 40 ms at 16 kHz
+    public let hopLength = 160     // 10 ms
+
+    public init() {}
+
+    /// One F0 (Hz) or nil per hop.
+    public func track(_ samples: [Float]) -> [Double?] {
+        let maxLag = min(frameLength / 2, Int(Double(sampleRate) / minimumHz))
+        let minLag = max(2, Int(Double(sampleRate) / maximumHz))
+        guard samples.count >= frameLength + maxLag else { return [] }
+        var result: [Double?] = []
+        var difference = [Double](repeating: 0, count: maxLag + 1)
+        var start = 0
+        while start + frameLength + maxLag <= samples.count {
+            var energy: Double = 0
+            for i in 0..<frameLength { energy += Double(samples[start + i]) * Double(samples[start + i]) }
+            if energy / Double(frameLength) < 1e-7 {   // below −70 dBFS: silence
+                result.append(nil)
+                start += hopLength
+                continue
+            }
+            for lag in 1...maxLag {
+                var sum: Double = 0
+                for i in 0..<frameLength {
+                    let d = Double(samples[start + i]) - Double(samples[start + i + lag])
+                    sum += d * d
+                }
+                difference[lag] = sum
+            }
+            // Cumulative mean normalisation.
+            var running: Double = 0
+            var normalised = [Double](repeating: 1, count: maxLag + 1)
+            for lag in 1...maxLag {
+                running += difference[lag]
+                normalised[lag] = running > 0 ? difference[lag] * Double(lag) / running : 1
+            }
+            var chosen: Int?
+            var lag = minLag
+            while lag <= maxLag {
+                if normalised[lag] < threshold {
+                    while lag + 1 <= maxLag && normalised[lag + 1] < normalised[lag] { lag += 1 }
+                    chosen = lag
+                    break
+                }
+                lag += 1
+            }
+            if let tau = chosen {
+                var refined = Double(tau)
+                if tau > 1 && tau < maxLag {
+                    let a = normalised[tau - 1], b = normalised[tau], c = normalised[tau + 1]
+                    let denominator = a - 2 * b + c
+                    if denominator != 0 { refined += 0.5 * (a - c) / denominator }
+                }
+                result.append(Double(sampleRate) / refined)
+            } else {
+                result.append(nil)
+            }
+            start += hopLength
+        }
+        return result
+    }
+}
