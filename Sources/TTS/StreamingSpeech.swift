@@ -151,7 +151,7 @@ public final class StreamingSpeech: @unchecked Sendable {
             case .wait: wake.wait()
             case let .finished(index):
                 // Drain the resampler's tail into a last (short) chunk.
-                let tail = resampler.withLock { r in (try? r?.flush()) ?? [] } ?? []
+                let tail = resampler.withLock { r -> [Float] in (try? r?.flush()) ?? [] }
                 if !tail.isEmpty {
                     listener(SpeechChunk(samples: tail, sampleRate: outputRate, text: "", index: index, synthesisSeconds: 0))
                 }
