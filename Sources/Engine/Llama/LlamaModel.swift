@@ -11,10 +11,10 @@ public final class LlamaModel: @unchecked Sendable {
     public let configuration: LlamaConfiguration
     public let file: GGUFFile
     let weights: LlamaWeights
-    /// Threads for our kernels and for OpenBLAS (set explicitly so they never oversubscribe).
-    public var threads: Int {
-        didSet { openblas_set_num_threads(Int32(threads)) }
-    }
+    /// Threads for our kernels. OpenBLAS runs single-threaded (as for Whisper and the voice):
+    /// products are split over these threads, so its thread count, a process-wide setting, does
+    /// not depend on which model was loaded last.
+    public var threads: Int
     /// How quantized linear layers compute.
     public enum Numerics: Sendable {
         /// Activations quantized to 8 bits per block and integer dot products, as llama.cpp's CPU
@@ -34,7 +34,7 @@ public final class LlamaModel: @unchecked Sendable {
         configuration = try LlamaConfiguration(file)
         weights = try LlamaWeights(file, configuration)
         self.threads = max(1, threads)
-        openblas_set_num_threads(Int32(self.threads))
+        openblas_set_num_threads(1)
     }
 
     /// One row of a forward pass: `token` at `position` of the sequence whose cache is `cache`.
@@ -261,11 +261,13 @@ public final class LlamaModel: @unchecked Sendable {
         } else if n >= sgemmThreshold {
             let dense = UnsafeMutablePointer<Float>.allocate(capacity: w.rows * w.columns)
             defer { dense.deallocate() }
+            // Each thread expands its share of the weight rows and multiplies by them.
             Parallel.chunks(w.rows, threads: threads, granularity: 16) { range in
-                w.dequantizeRows(range, into: dense + range.lowerBound * w.columns)
+                let part = dense + range.lowerBound * w.columns
+                w.dequantizeRows(range, into: part)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(range.count), Int32(w.columns),
+                            1, input, Int32(w.columns), part, Int32(w.columns), 0, out + range.lowerBound, Int32(w.rows))
             }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(w.rows), Int32(w.columns),
-                        1, input, Int32(w.columns), dense, Int32(w.columns), 0, out, Int32(w.rows))
         } else {
             let blocks = w.columns / 32
             let sums = UnsafeMutablePointer<Float>.allocate(capacity: max(1, n * blocks))
