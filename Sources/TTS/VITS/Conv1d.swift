@@ -9,6 +9,8 @@ struct Conv1d: @unchecked Sendable {
     let weight: [Float]
     /// The weights per tap, `kernel × outputs × inputs`, for the shifted-product path.
     let tapWeights: [Float]
+    /// The register-blocked direct path for narrow layers, when it applies.
+    private(set) var direct: DirectConvolution?
     let bias: [Float]?
     let inputs: Int
     let outputs: Int
@@ -48,9 +50,11 @@ struct Conv1d: @unchecked Sendable {
             } } }
         }
         tapWeights = taps
+        direct = nil
         guard groups == 1 || (groups == inputs && groups == outputs) else {
             throw .unsupportedModel(path: model.path, message: "\(name): only dense and depthwise convolutions are supported (group \(groups))")
         }
+        direct = DirectConvolution(self)
     }
 
     func outputLength(_ length: Int) -> Int { (length + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1 }
@@ -63,6 +67,11 @@ struct Conv1d: @unchecked Sendable {
             var y = [Float](repeating: 0, count: outputs * n)
             if let bias { for o in 0..<outputs { for t in 0..<n { y[o * n + t] = bias[o] } } }
             depthwise(x, length: length, into: &y, n: n)
+            return y
+        }
+        if let direct, n >= Self.columnSplitMinimum {
+            var y = [Float](repeating: 0, count: outputs * n)
+            runDirect(direct, x, length: length, into: &y, accumulate: false, threads: threads)
             return y
         }
         let rows = inputs * kernel
@@ -97,6 +106,10 @@ struct Conv1d: @unchecked Sendable {
     /// to a residual path. Saves allocating the output and a separate pass to add it.
     func accumulate(_ x: [Float], length: Int, into y: inout [Float], threads: Int) {
         precondition(groups == 1 && outputLength(length) == length && y.count == outputs * length)
+        if let direct, length >= Self.columnSplitMinimum {
+            runDirect(direct, x, length: length, into: &y, accumulate: true, threads: threads)
+            return
+        }
         let n = length, rows = inputs * kernel
         let pointwise = kernel == 1 && stride == 1 && padding == 0
         let shifted = !pointwise && stride == 1 && inputs >= Self.shiftedMinimumInputs
@@ -115,6 +128,29 @@ struct Conv1d: @unchecked Sendable {
                             Parallel.chunks(outputs, threads: outputs >= 32 && n >= 16 ? threads : 1, granularity: 16) { product($0, 0..<n) }
                         }
                     }
+                }
+            }
+        }
+    }
+
+    private func runDirect(_ direct: DirectConvolution, _ x: [Float], length n: Int, into y: inout [Float], accumulate: Bool, threads: Int) {
+        // Zero-padded copy (plus slack for the last vector), so the kernel has no edge cases.
+        let reach = dilation * (kernel - 1)
+        let paddedLength = n + reach + 32
+        var padded = [Float](repeating: 0, count: inputs * paddedLength)
+        x.withUnsafeBufferPointer { xp in
+            padded.withUnsafeMutableBufferPointer { pp in
+                for c in 0..<inputs {
+                    (pp.baseAddress! + c * paddedLength + padding).update(from: xp.baseAddress! + c * n, count: n)
+                }
+            }
+        }
+        let bias = self.bias
+        padded.withUnsafeBufferPointer { pp in
+            y.withUnsafeMutableBufferPointer { yp in
+                let source = pp.baseAddress!, target = yp.baseAddress!
+                Parallel.chunks(n, threads: threads, granularity: 32) { range in
+                    direct.run(source, paddedLength: paddedLength, length: n, bias: bias, range: range, into: target, accumulate: accumulate)
                 }
             }
         }
