@@ -111,15 +111,20 @@ struct TextEncoder: @unchecked Sendable {
                                 scale, qp.baseAddress! + h * d * n, Int32(n), kp.baseAddress! + h * d * n, Int32(n), 0, &scores, Int32(n))
                 }
             }
-            for i in 0..<n {
-                for r in -window...window {
-                    let j = i + r
-                    guard j >= 0 && j < n else { continue }
-                    var dot: Float = 0
-                    for c in 0..<d { dot += q[(h * d + c) * n + i] * layer.relativeKeys[(r + window) * d + c] }
-                    scores[i * n + j] += dot * scale
+            // The head's queries time-major, so each relative-key term is one SIMD dot product.
+            var queries = [Float](repeating: 0, count: n * d)
+            for c in 0..<d { for i in 0..<n { queries[i * d + c] = q[(h * d + c) * n + i] } }
+            queries.withUnsafeBufferPointer { qt in
+                layer.relativeKeys.withUnsafeBufferPointer { rk in
+                    scores.withUnsafeMutableBufferPointer { sp in
+                        for i in 0..<n {
+                            for r in -window...window where i + r >= 0 && i + r < n {
+                                sp[i * n + i + r] += VectorMath.dot(qt.baseAddress! + i * d, rk.baseAddress! + (r + window) * d, count: d) * scale
+                            }
+                            FastMath.softmax(sp.baseAddress! + i * n, count: n)
+                        }
+                    }
                 }
-                scores.withUnsafeMutableBufferPointer { FastMath.softmax($0.baseAddress! + i * n, count: n) }
             }
             // out[h·d + c][i] = Σ_j v[h·d + c][j] · p[i][j]  (v · pᵀ)
             v.withUnsafeBufferPointer { vp in
@@ -128,14 +133,18 @@ struct TextEncoder: @unchecked Sendable {
                                 1, vp.baseAddress! + h * d * n, Int32(n), scores, Int32(n), 0, op.baseAddress! + h * d * n, Int32(n))
                 }
             }
-            for i in 0..<n {
-                for r in -window...window {
-                    let j = i + r
-                    guard j >= 0 && j < n else { continue }
-                    let p = scores[i * n + j]
-                    for c in 0..<d { out[(h * d + c) * n + i] += p * layer.relativeValues[(r + window) * d + c] }
+            // Relative-value terms, accumulated time-major and added back.
+            var extra = [Float](repeating: 0, count: n * d)
+            extra.withUnsafeMutableBufferPointer { ep in
+                layer.relativeValues.withUnsafeBufferPointer { rv in
+                    for i in 0..<n {
+                        for r in -window...window where i + r >= 0 && i + r < n {
+                            VectorMath.addScaled(rv.baseAddress! + (r + window) * d, scores[i * n + i + r], into: ep.baseAddress! + i * d, count: d)
+                        }
+                    }
                 }
             }
+            for c in 0..<d { for i in 0..<n { out[(h * d + c) * n + i] += extra[i * d + c] } }
         }
         return layer.output(out, length: n, threads: threads)
     }
