@@ -256,7 +256,7 @@ struct Conv1d: @unchecked Sendable {
 }
 
 /// A 1-D transposed convolution (HiFi-GAN's upsampling), read from an ONNX `ConvTranspose`
-/// node: weights `[in, out, kernel]`. Computed as one sgemm (every input column times every
+/// node: weights `[in, out, kernel]`. Computed as one sgemm (every input step times every
 /// tap) followed by overlap-add of the taps into the output.
 struct ConvTranspose1d: @unchecked Sendable {
     /// `(out·kernel) × in`, so that the sgemm yields every tap of every output channel.
@@ -302,31 +302,37 @@ struct ConvTranspose1d: @unchecked Sendable {
     func callAsFunction(_ x: [Float], length: Int, threads: Int) -> [Float] {
         let n = outputLength(length)
         let taps = outputs * kernel
+        // Every tap of every output channel for each input step, time-major
+        // (`length × outputs·kernel`), so that one step's taps for a channel are contiguous.
         var columns = [Float](repeating: 0, count: taps * length)
         x.withUnsafeBufferPointer { xp in
             columns.withUnsafeMutableBufferPointer { cp in
                 weight.withUnsafeBufferPointer { wp in
                     let x = xp.baseAddress!, c = cp.baseAddress!, w = wp.baseAddress!
                     Parallel.chunks(length, threads: length >= 64 ? threads : 1, granularity: 16) { range in
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(taps), Int32(range.count), Int32(inputs),
-                                    1, w, Int32(inputs), x + range.lowerBound, Int32(length), 0, c + range.lowerBound, Int32(length))
+                        cblas_sgemm(CblasRowMajor, CblasTrans, CblasTrans, Int32(range.count), Int32(taps), Int32(inputs),
+                                    1, x + range.lowerBound, Int32(length), w, Int32(inputs), 0, c + range.lowerBound * taps, Int32(taps))
                     }
                 }
             }
         }
+        // Overlap-add: input step t adds its `kernel` taps at t·stride − padding.
         var y = [Float](repeating: 0, count: outputs * n)
         y.withUnsafeMutableBufferPointer { yp in
             columns.withUnsafeBufferPointer { cp in
-                let y = yp.baseAddress!, c = cp.baseAddress!
+                let y = yp.baseAddress!, c = cp.baseAddress!, kernel = self.kernel
                 Parallel.chunks(outputs, threads: threads) { range in
                     for o in range {
                         let row = y + o * n
-                        for i in 0..<n { row[i] = bias[o] }
-                        for k in 0..<kernel {
-                            let tap = c + (o * kernel + k) * length
-                            for t in 0..<length {
-                                let s = t * stride + k - padding
-                                if s >= 0 && s < n { row[s] += tap[t] }
+                        row.update(repeating: bias[o], count: n)
+                        for t in 0..<length {
+                            let tap = c + t * taps + o * kernel
+                            let base = t * stride - padding
+                            if base >= 0 && base + kernel <= n {
+                                let target = row + base
+                                for j in 0..<kernel { target[j] += tap[j] }
+                            } else {
+                                for j in 0..<kernel where base + j >= 0 && base + j < n { row[base + j] += tap[j] }
                             }
                         }
                     }
