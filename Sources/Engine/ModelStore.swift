@@ -31,6 +31,11 @@ public struct ModelStore: Sendable {
 
     public func url(of file: ModelFile) -> URL { directory.appendingPathComponent(file.relativePath) }
 
+    /// The directory holding `role`'s files (a CTranslate2 Whisper model is a directory).
+    public func directory(of role: ModelRole) -> URL? {
+        manifest.files(for: role).first.map { url(of: $0).deletingLastPathComponent() }
+    }
+
     /// Where the file of `role` whose name ends with `suffix` lives (e.g. the voice's `.onnx`).
     public func path(role: ModelRole, endingWith suffix: String = "") -> URL? {
         manifest.files(for: role).first { $0.relativePath.hasSuffix(suffix) }.map(url(of:))

@@ -38,7 +38,6 @@ public final class StreamingSpeech: @unchecked Sendable {
         var generation = 0
         var inFlight: CancellationFlag?
         var index = 0
-        var idle = true
         var failure: TTSError?
     }
 
@@ -74,7 +73,6 @@ public final class StreamingSpeech: @unchecked Sendable {
         let added = state.withLock { s -> Bool in
             let pieces = s.chunker.feed(text)
             s.queue += pieces
-            if !pieces.isEmpty { s.idle = false }
             return !pieces.isEmpty
         }
         if added { wake.signal() }
@@ -86,7 +84,6 @@ public final class StreamingSpeech: @unchecked Sendable {
         state.withLock { s in
             if let rest = s.chunker.finish() { s.queue.append(rest) }
             s.finishing = true
-            s.idle = false
         }
         wake.signal()
     }
@@ -136,7 +133,6 @@ public final class StreamingSpeech: @unchecked Sendable {
             }
             if s.finishing {
                 s.finishing = false
-                s.idle = true
                 defer { s.index = 0 }
                 return .finished(index: s.index)
             }

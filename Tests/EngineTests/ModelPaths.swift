@@ -15,7 +15,7 @@ enum ModelPaths {
     static var whisperDirectory: String {
         get throws {
             try store.require(.recognizer)
-            return store.path(role: .recognizer, endingWith: "model.bin")?.deletingLastPathComponent().path ?? ""
+            return store.directory(of: .recognizer)?.path ?? ""
         }
     }
 }

@@ -11,7 +11,7 @@ import Testing
     static let voice: PiperVoice? = try? PiperVoice(onnxPath: VoicePaths.onnx)
     static let whisper: WhisperTranscriber? = {
         let store = ModelStore(directory: ModelStore.defaultDirectory())
-        guard let dir = store.path(role: .recognizer, endingWith: "model.bin")?.deletingLastPathComponent().path,
+        guard let dir = store.directory(of: .recognizer)?.path,
               let model = try? WhisperModel(directory: dir) else { return nil }
         return WhisperTranscriber(model: model)
     }()

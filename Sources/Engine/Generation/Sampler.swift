@@ -83,11 +83,11 @@ public struct Sampler: Sendable {
 }
 
 /// A small, fast, seedable generator (Steele, Lea and Flood's SplitMix64).
-struct SplitMix64: Sendable {
+public struct SplitMix64: Sendable {
     private var state: UInt64
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -95,5 +95,5 @@ struct SplitMix64: Sendable {
         return z ^ (z >> 31)
     }
 
-    mutating func nextUnitDouble() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    public mutating func nextUnitDouble() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }

@@ -167,7 +167,7 @@ public enum FastMath {
     }
 
     /// In-place layer normalisation of `rows` rows of `width`: (x − mean) / √(var + ε) · γ + β.
-    public static func layerNorm(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int,
+    public static func layerNorm(_ x: UnsafePointer<Float>, rows: Int, width: Int,
                                  gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, epsilon: Float = 1e-5,
                                  into out: UnsafeMutablePointer<Float>) {
         for r in 0..<rows {

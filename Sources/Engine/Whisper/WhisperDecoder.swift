@@ -20,9 +20,6 @@ public final class WhisperDecoderState {
         self.encoderPositions = encoderPositions
     }
 
-    /// Forgets tokens after the first `count` (to decode again from a shared prefix).
-    public func truncate(to count: Int) { length = min(length, max(0, count)) }
-
     fileprivate func advance(by n: Int) { length += n }
 }
 
@@ -33,14 +30,14 @@ public final class WhisperDecoderState {
 /// computed for the whole window at once with sgemm.
 public final class WhisperDecoder: @unchecked Sendable {
     struct Layer {
-        let selfNorm: (gamma: [Float], beta: [Float])
+        let selfNorm: LayerNormWeights
         let selfQKV: HalfDenseLayer
         let selfOut: HalfDenseLayer
-        let crossNorm: (gamma: [Float], beta: [Float])
+        let crossNorm: LayerNormWeights
         let crossQuery: HalfDenseLayer
         let crossKeyValue: DenseLayer
         let crossOut: HalfDenseLayer
-        let feedForwardNorm: (gamma: [Float], beta: [Float])
+        let feedForwardNorm: LayerNormWeights
         let feedForwardIn: HalfDenseLayer
         let feedForwardOut: HalfDenseLayer
     }
@@ -49,7 +46,7 @@ public final class WhisperDecoder: @unchecked Sendable {
     let embeddings: HalfDenseLayer
     let positions: [Float]
     let layers: [Layer]
-    let finalNorm: (gamma: [Float], beta: [Float])
+    let finalNorm: LayerNormWeights
     let threads: Int
 
     init(model: CTranslate2Model, configuration c: WhisperConfiguration, threads: Int) throws(EngineError) {
@@ -60,9 +57,7 @@ public final class WhisperDecoder: @unchecked Sendable {
             HalfDenseLayer(weight: try model.floats(name + "/weight", shape: [outputs, inputs]),
                            bias: try model.floats(name + "/bias", shape: [outputs]), outputs: outputs, inputs: inputs, threads: threads)
         }
-        func norm(_ name: String) throws(EngineError) -> ([Float], [Float]) {
-            (try model.floats(name + "/gamma", shape: [w]), try model.floats(name + "/beta", shape: [w]))
-        }
+        func norm(_ scope: String) throws(EngineError) -> LayerNormWeights { try LayerNormWeights(model, scope, width: w) }
         embeddings = HalfDenseLayer(weight: try model.floats("decoder/embeddings/weight", shape: [c.vocabularySize, w]),
                                     bias: nil, outputs: c.vocabularySize, inputs: w, threads: threads)
         positions = try model.floats("decoder/position_encodings/encodings", shape: [c.textContext, w])
@@ -123,7 +118,7 @@ public final class WhisperDecoder: @unchecked Sendable {
         var scores = [Float](repeating: 0, count: threads * n * max(start + n, state.encoderPositions))
         let heads = c.decoderHeads, headWidth = w / heads
         for (l, layer) in layers.enumerated() {
-            FastMath.layerNorm(&x, rows: n, width: w, gamma: layer.selfNorm.gamma, beta: layer.selfNorm.beta, into: &normed)
+            layer.selfNorm(x, rows: n, into: &normed)
             layer.selfQKV.apply(normed, rows: n, into: &qkv)
             for i in 0..<n {
                 for j in 0..<w {
@@ -142,9 +137,9 @@ public final class WhisperDecoder: @unchecked Sendable {
                 }
             }
             layer.selfOut.apply(attended, rows: n, into: &delta)
-            for i in 0..<x.count { x[i] += delta[i] }
+            FastMath.add(delta, into: &x, count: delta.count)
 
-            FastMath.layerNorm(&x, rows: n, width: w, gamma: layer.crossNorm.gamma, beta: layer.crossNorm.beta, into: &normed)
+            layer.crossNorm(x, rows: n, into: &normed)
             layer.crossQuery.apply(normed, rows: n, into: &qkv)
             qkv.withUnsafeBufferPointer { q in
                 state.crossKeyValues[l].withUnsafeBufferPointer { kv in
@@ -155,18 +150,18 @@ public final class WhisperDecoder: @unchecked Sendable {
                 }
             }
             layer.crossOut.apply(attended, rows: n, into: &delta)
-            for i in 0..<x.count { x[i] += delta[i] }
+            FastMath.add(delta, into: &x, count: delta.count)
 
-            FastMath.layerNorm(&x, rows: n, width: w, gamma: layer.feedForwardNorm.gamma, beta: layer.feedForwardNorm.beta, into: &normed)
+            layer.feedForwardNorm(x, rows: n, into: &normed)
             layer.feedForwardIn.apply(normed, rows: n, into: &inner)
             FastMath.gelu(&inner, count: inner.count)
             layer.feedForwardOut.apply(inner, rows: n, into: &delta)
-            for i in 0..<x.count { x[i] += delta[i] }
+            FastMath.add(delta, into: &x, count: delta.count)
         }
         state.advance(by: n)
         var last = [Float](repeating: 0, count: w)
         x.withUnsafeMutableBufferPointer { p in
-            FastMath.layerNorm(p.baseAddress! + (n - 1) * w, rows: 1, width: w, gamma: finalNorm.gamma, beta: finalNorm.beta, into: &last)
+            finalNorm(p.baseAddress! + (n - 1) * w, rows: 1, into: &last)
         }
         var logits = [Float](repeating: 0, count: c.vocabularySize)
         embeddings.apply(last, rows: 1, into: &logits)

@@ -5,10 +5,10 @@ import COpenBLAS
 /// every product is an sgemm over all positions of the window.
 public final class WhisperEncoder: @unchecked Sendable {
     struct Layer {
-        let attentionNorm: (gamma: [Float], beta: [Float])
+        let attentionNorm: LayerNormWeights
         let qkv: DenseLayer
         let attentionOut: DenseLayer
-        let feedForwardNorm: (gamma: [Float], beta: [Float])
+        let feedForwardNorm: LayerNormWeights
         let feedForwardIn: DenseLayer
         let feedForwardOut: DenseLayer
     }
@@ -18,7 +18,7 @@ public final class WhisperEncoder: @unchecked Sendable {
     let conv2: DenseLayer  // width × (width·3)
     let positions: [Float]
     let layers: [Layer]
-    let finalNorm: (gamma: [Float], beta: [Float])
+    let finalNorm: LayerNormWeights
     let threads: Int
 
     init(model: CTranslate2Model, configuration c: WhisperConfiguration, threads: Int) throws(EngineError) {
@@ -29,9 +29,7 @@ public final class WhisperEncoder: @unchecked Sendable {
             DenseLayer(weight: try model.floats(name + "/weight", shape: [outputs, inputs]),
                        bias: try model.floats(name + "/bias", shape: [outputs]), outputs: outputs, inputs: inputs)
         }
-        func norm(_ name: String) throws(EngineError) -> ([Float], [Float]) {
-            (try model.floats(name + "/gamma", shape: [w]), try model.floats(name + "/beta", shape: [w]))
-        }
+        func norm(_ scope: String) throws(EngineError) -> LayerNormWeights { try LayerNormWeights(model, scope, width: w) }
         conv1 = DenseLayer(weight: try model.floats("encoder/conv1/weight", shape: [w, c.melCount, 3]),
                            bias: try model.floats("encoder/conv1/bias", shape: [w]), outputs: w, inputs: c.melCount * 3)
         conv2 = DenseLayer(weight: try model.floats("encoder/conv2/weight", shape: [w, w, 3]),
@@ -99,7 +97,7 @@ public final class WhisperEncoder: @unchecked Sendable {
         let headWidth = w / c.encoderHeads
         for layer in layers {
             if cancellation?.isCancelled == true { throw .cancelled }
-            FastMath.layerNorm(&x, rows: n, width: w, gamma: layer.attentionNorm.gamma, beta: layer.attentionNorm.beta, into: &normed)
+            layer.attentionNorm(x, rows: n, into: &normed)
             layer.qkv.apply(normed, rows: n, into: &qkv, threads: threads)
             qkv.withUnsafeBufferPointer { p in
                 let base = p.baseAddress!
@@ -109,14 +107,14 @@ public final class WhisperEncoder: @unchecked Sendable {
                                        scores: &scores, output: &attended, outputStride: w, threads: threads)
             }
             layer.attentionOut.apply(attended, rows: n, into: &delta, threads: threads)
-            for i in 0..<x.count { x[i] += delta[i] }
-            FastMath.layerNorm(&x, rows: n, width: w, gamma: layer.feedForwardNorm.gamma, beta: layer.feedForwardNorm.beta, into: &normed)
+            FastMath.add(delta, into: &x, count: delta.count)
+            layer.feedForwardNorm(x, rows: n, into: &normed)
             layer.feedForwardIn.apply(normed, rows: n, into: &inner, threads: threads)
             FastMath.gelu(&inner, count: inner.count, threads: threads)
             layer.feedForwardOut.apply(inner, rows: n, into: &delta, threads: threads)
-            for i in 0..<x.count { x[i] += delta[i] }
+            FastMath.add(delta, into: &x, count: delta.count)
         }
-        FastMath.layerNorm(&x, rows: n, width: w, gamma: finalNorm.gamma, beta: finalNorm.beta, into: &normed)
+        finalNorm(x, rows: n, into: &normed)
         return (normed, n)
     }
 }

@@ -128,15 +128,15 @@ public final class WhisperTranscriber: @unchecked Sendable {
         let (states, positions) = try model.encoder(features, frames: frames, cancellation: cancellation)
         let state = model.decoder.makeState(encoderStates: states, positions: positions)
         let encoded = clock.now
-        let language = try languageToken(state: state)
+        // The start-of-transcript step alone first: its logits give the no-speech probability
+        // and, on request, the language.
+        let startLogits = try model.decoder([vocabulary.startOfTranscript], state: state)
+        let noSpeech = vocabulary.noSpeech.map { Self.logSoftmax(startLogits, at: $0) }.map { Float(exp(Double($0))) } ?? 0
+        let language = try languageToken(startLogits: startLogits)
         var prompt = [vocabulary.startOfTranscript]
         if vocabulary.isMultilingual { prompt.append(language.id) }
         prompt += [vocabulary.transcribe, vocabulary.noTimestamps]
-        state.truncate(to: 0)
-        // The start-of-transcript step alone first: its logits give the no-speech probability.
-        var logits = try model.decoder([prompt[0]], state: state)
-        let noSpeech = vocabulary.noSpeech.map { Self.logSoftmax(logits, at: $0) }.map { Float(exp(Double($0))) } ?? 0
-        logits = try model.decoder(Array(prompt.dropFirst()) + prefix, state: state)
+        var logits = try model.decoder(Array(prompt.dropFirst()) + prefix, state: state)
         var generated = prefix
         var stoppedLoop = false
         var logProbabilitySum: Float = 0
@@ -147,7 +147,7 @@ public final class WhisperTranscriber: @unchecked Sendable {
             if generated.isEmpty {
                 for id in configuration.suppressIDsAtBegin where id < logits.count { logits[id] = -.infinity }
             }
-            let next = Self.argmax(logits)
+            let next = Sampler.argmax(logits)
             logProbabilitySum += Self.logSoftmax(logits, at: next)
             if next == vocabulary.endOfText { break }
             generated.append(next)
@@ -171,7 +171,7 @@ public final class WhisperTranscriber: @unchecked Sendable {
     }
 
     /// The requested language's token, or the most likely one after the start-of-transcript token.
-    private func languageToken(state: WhisperDecoderState) throws(EngineError) -> (code: String, id: Int) {
+    private func languageToken(startLogits logits: [Float]) throws(EngineError) -> (code: String, id: Int) {
         let vocabulary = model.vocabulary
         if let code = options.language {
             guard let id = vocabulary.language(code) else {
@@ -181,7 +181,6 @@ public final class WhisperTranscriber: @unchecked Sendable {
             return (code, id)
         }
         guard vocabulary.isMultilingual else { return ("en", -1) }
-        let logits = try model.decoder([vocabulary.startOfTranscript], state: state)
         let best = vocabulary.languages.max { logits[$0.id] < logits[$1.id] }!
         return best
     }
@@ -193,12 +192,6 @@ public final class WhisperTranscriber: @unchecked Sendable {
         var sum: Double = 0
         for v in x where v > -.infinity { sum += exp(Double(v - maximum)) }
         return x[index] - maximum - Float(log(sum))
-    }
-
-    static func argmax(_ x: [Float]) -> Int {
-        var best = 0
-        for i in 1..<x.count where x[i] > x[best] { best = i }
-        return best
     }
 
     static func quietestCut(_ samples: [Float], from start: Int, to end: Int) -> Int {
@@ -213,9 +206,4 @@ public final class WhisperTranscriber: @unchecked Sendable {
         }
         return best
     }
-}
-
-extension Duration {
-    /// The duration in seconds.
-    public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }

@@ -8,7 +8,7 @@ public enum WordErrorRate {
         var errors = 0, words = 0
         for (reference, hypothesis) in zip(references, hypotheses) {
             let r = normalizedWords(reference), h = normalizedWords(hypothesis)
-            errors += editDistance(r, h)
+            errors += EditDistance.levenshtein(r, h)
             words += r.count
         }
         return words == 0 ? 0 : Double(errors) / Double(words)
@@ -28,17 +28,5 @@ public enum WordErrorRate {
             let n = numbers[w] ?? w
             return spellings[n] ?? n
         }
-    }
-
-    static func editDistance(_ a: [String], _ b: [String]) -> Int {
-        var previous = Array(0...b.count)
-        for i in 1...max(1, a.count) where !a.isEmpty {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in 1...max(1, b.count) where !b.isEmpty {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return a.isEmpty ? b.count : previous[b.count]
     }
 }

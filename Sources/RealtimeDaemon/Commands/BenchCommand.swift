@@ -66,8 +66,7 @@ struct BenchCommand: ParsableCommand {
                 "resident_mb": Self.residentMegabytes(),
             ]
             if json {
-                let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
-                print(String(decoding: data, as: UTF8.self))
+                try JSONLine.print(result)
             } else {
                 for (k, v) in result.sorted(by: { $0.key < $1.key }) { print("\(k): \(v)") }
             }

@@ -89,8 +89,7 @@ struct GenerateCommand: ParsableCommand {
                 "reasoning": reasoning, "answer": answer, "finish_reason": generator.finishReason?.rawValue ?? "",
                 "prefill_tokens_per_s": (prefillRate * 10).rounded() / 10, "decode_tokens_per_s": (decodeRate * 10).rounded() / 10,
             ]
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-            print(String(decoding: data, as: UTF8.self))
+            try JSONLine.print(object)
         } else {
             print("")
             FileHandle.standardError.write(Data(String(format: "[%d prompt tokens at %.1f tok/s, %d generated at %.1f tok/s, %@]\n",

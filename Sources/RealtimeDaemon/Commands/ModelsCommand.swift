@@ -111,7 +111,7 @@ struct ModelsCommand: ParsableCommand {
             switch role {
             case nil: print(store.directory.path)
             case .reasoner: print(store.path(role: .reasoner, endingWith: ".gguf")?.path ?? "")
-            case .recognizer: print(store.directory.appendingPathComponent("whisper-base").path)
+            case .recognizer: print(store.directory(of: .recognizer)?.path ?? "")
             case .voice: print(store.path(role: .voice, endingWith: ".onnx")?.path ?? "")
             }
         }

@@ -89,8 +89,7 @@ struct SpeakCommand: ParsableCommand {
                 "first_chunk_ms": ((result.first ?? 0) * 10000).rounded() / 10, "chunks": result.chunks,
                 "voice": speechVoice.name, "sample_rate": outputRate,
             ]
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-            print(String(decoding: data, as: UTF8.self))
+            try JSONLine.print(object)
         }
     }
 }

@@ -42,7 +42,7 @@ struct TranscribeCommand: ParsableCommand {
         } else {
             let store = ModelStore(directory: config.modelsDirectory)
             try store.require(.recognizer)
-            directory = store.path(role: .recognizer, endingWith: "model.bin")?.deletingLastPathComponent().path ?? ""
+            directory = store.directory(of: .recognizer)?.path ?? ""
         }
         let whisper = try WhisperModel(directory: directory, threads: threads ?? config.engineThreads)
         var transcriberOptions = WhisperTranscriber.Options()
@@ -62,8 +62,7 @@ struct TranscribeCommand: ParsableCommand {
                 let seconds = (ContinuousClock.now - started).seconds
                 if json {
                     let object: [String: Any] = ["file": file, "text": transcript.text, "audio_s": round3(transcript.audioSeconds), "seconds": round3(seconds)]
-                    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-                    print(String(decoding: data, as: UTF8.self))
+                    try JSONLine.print(object)
                 } else {
                     logger.debug("transcribed", metadata: [
                         "file": "\(file)", "language": "\(transcript.language)", "window_s": "\(Double(transcript.windowFrames) / 100)",
@@ -123,8 +122,7 @@ struct TranscribeCommand: ParsableCommand {
                 "file": file, "text": transcript.text, "audio_s": round3(transcript.audioSeconds),
                 "final_latency_s": round3(latency), "partials": partials.withLock { $0 }, "skipped_steps": streaming.skippedSteps,
             ]
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-            print(String(decoding: data, as: UTF8.self))
+            try JSONLine.print(object)
         } else {
             print(String(format: "[%6.2f s] final (%.0f ms after the last sample): %@", (clock.now - start).seconds, latency * 1000, transcript.text))
         }

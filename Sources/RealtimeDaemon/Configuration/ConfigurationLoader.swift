@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Yams
 
@@ -99,22 +100,7 @@ struct ConfigurationLoader {
 
     /// The known key closest to a misspelt one, if any is close.
     static func suggestion(for name: String) -> String? {
-        /// Levenshtein distance, one row at a time.
-        func distance(_ a: [Character], _ b: [Character]) -> Int {
-            guard !a.isEmpty, !b.isEmpty else { return max(a.count, b.count) }
-            var row = Array(0...b.count)
-            for i in 1...a.count {
-                var previous = row[0]
-                row[0] = i
-                for j in 1...b.count {
-                    let current = row[j]
-                    row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
-                    previous = current
-                }
-            }
-            return row[b.count]
-        }
-        let scored = ConfigKey.all.map { ($0.name, distance(Array(name), Array($0.name))) }
+        let scored = ConfigKey.all.map { ($0.name, EditDistance.levenshtein(Array(name), Array($0.name))) }
         guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(2, name.count / 4) else { return nil }
         return best.0
     }

@@ -69,36 +69,9 @@ struct Conv1d: @unchecked Sendable {
             depthwise(x, length: length, into: &y, n: n)
             return y
         }
-        if let direct, n >= Self.columnSplitMinimum {
-            var y = [Float](repeating: 0, count: outputs * n)
-            runDirect(direct, x, length: length, into: &y, accumulate: false, threads: threads)
-            return y
-        }
-        let rows = inputs * kernel
-        let pointwise = kernel == 1 && stride == 1 && padding == 0
-        let shifted = !pointwise && stride == 1 && inputs >= Self.shiftedMinimumInputs
         return [Float](unsafeUninitializedCapacity: outputs * n) { buffer, count in
             count = outputs * n
-            let y = buffer.baseAddress!
-            x.withUnsafeBufferPointer { xp in
-                weight.withUnsafeBufferPointer { wp in
-                    tapWeights.withUnsafeBufferPointer { tp in
-                        let x = xp.baseAddress!, w = wp.baseAddress!, taps = tp.baseAddress!
-                        let product = { (channels: Range<Int>, columns: Range<Int>) in
-                            self.product(x, length: length, n: n, w: w, taps: taps, rows: rows, pointwise: pointwise, shifted: shifted,
-                                         channels: channels, columns: columns, into: y)
-                        }
-                        if n >= Self.columnSplitMinimum {
-                            // Long signals (the decoder): split time between the threads.
-                            Parallel.chunks(n, threads: threads, granularity: 32) { product(0..<outputs, $0) }
-                        } else {
-                            // Short ones (text, latent frames): split the output channels, so each
-                            // product keeps all the columns.
-                            Parallel.chunks(outputs, threads: outputs >= 32 && n >= 16 ? threads : 1, granularity: 16) { product($0, 0..<n) }
-                        }
-                    }
-                }
-            }
+            compute(x, length: length, into: buffer.baseAddress!, accumulate: false, threads: threads)
         }
     }
 
@@ -106,34 +79,44 @@ struct Conv1d: @unchecked Sendable {
     /// to a residual path. Saves allocating the output and a separate pass to add it.
     func accumulate(_ x: [Float], length: Int, into y: inout [Float], threads: Int) {
         precondition(groups == 1 && outputLength(length) == length && y.count == outputs * length)
-        if let direct, length >= Self.columnSplitMinimum {
-            runDirect(direct, x, length: length, into: &y, accumulate: true, threads: threads)
+        y.withUnsafeMutableBufferPointer { compute(x, length: length, into: $0.baseAddress!, accumulate: true, threads: threads) }
+    }
+
+    /// A dense convolution into `y` (`outputs × outputLength(length)`), written whole (bias
+    /// included) or added to, split over the threads.
+    private func compute(_ x: [Float], length: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool, threads: Int) {
+        let n = outputLength(length)
+        if let direct, n >= Self.columnSplitMinimum {
+            runDirect(direct, x, length: n, into: y, accumulate: accumulate, threads: threads)
             return
         }
-        let n = length, rows = inputs * kernel
+        let rows = inputs * kernel
         let pointwise = kernel == 1 && stride == 1 && padding == 0
         let shifted = !pointwise && stride == 1 && inputs >= Self.shiftedMinimumInputs
         x.withUnsafeBufferPointer { xp in
-            y.withUnsafeMutableBufferPointer { yp in
-                weight.withUnsafeBufferPointer { wp in
-                    tapWeights.withUnsafeBufferPointer { tp in
-                        let x = xp.baseAddress!, y = yp.baseAddress!, w = wp.baseAddress!, taps = tp.baseAddress!
-                        let product = { (channels: Range<Int>, columns: Range<Int>) in
-                            self.product(x, length: length, n: n, w: w, taps: taps, rows: rows, pointwise: pointwise, shifted: shifted,
-                                         channels: channels, columns: columns, into: y, accumulate: true)
-                        }
-                        if n >= Self.columnSplitMinimum {
-                            Parallel.chunks(n, threads: threads, granularity: 32) { product(0..<outputs, $0) }
-                        } else {
-                            Parallel.chunks(outputs, threads: outputs >= 32 && n >= 16 ? threads : 1, granularity: 16) { product($0, 0..<n) }
-                        }
+            weight.withUnsafeBufferPointer { wp in
+                tapWeights.withUnsafeBufferPointer { tp in
+                    let x = xp.baseAddress!, w = wp.baseAddress!, taps = tp.baseAddress!
+                    let product = { (channels: Range<Int>, columns: Range<Int>) in
+                        self.product(x, length: length, n: n, w: w, taps: taps, rows: rows, pointwise: pointwise, shifted: shifted,
+                                     channels: channels, columns: columns, into: y, accumulate: accumulate)
+                    }
+                    if n >= Self.columnSplitMinimum {
+                        // Long signals (the decoder): split time between the threads.
+                        Parallel.chunks(n, threads: threads, granularity: 32) { product(0..<outputs, $0) }
+                    } else {
+                        // Short ones (text, latent frames): split the output channels, so each
+                        // product keeps all the columns.
+                        Parallel.chunks(outputs, threads: outputs >= 32 && n >= 16 ? threads : 1, granularity: 16) { product($0, 0..<n) }
                     }
                 }
             }
         }
     }
 
-    private func runDirect(_ direct: DirectConvolution, _ x: [Float], length n: Int, into y: inout [Float], accumulate: Bool, threads: Int) {
+    /// The direct kernel reads the input as "same"-padded rows (output length = input length).
+    private func runDirect(_ direct: DirectConvolution, _ x: [Float], length n: Int, into target: UnsafeMutablePointer<Float>,
+                           accumulate: Bool, threads: Int) {
         // Zero-padded copy (plus slack for the last vector), so the kernel has no edge cases.
         let reach = dilation * (kernel - 1)
         let paddedLength = n + reach + 32
@@ -147,11 +130,9 @@ struct Conv1d: @unchecked Sendable {
         }
         let bias = self.bias
         padded.withUnsafeBufferPointer { pp in
-            y.withUnsafeMutableBufferPointer { yp in
-                let source = pp.baseAddress!, target = yp.baseAddress!
-                Parallel.chunks(n, threads: threads, granularity: 32) { range in
-                    direct.run(source, paddedLength: paddedLength, length: n, bias: bias, range: range, into: target, accumulate: accumulate)
-                }
+            let source = pp.baseAddress!
+            Parallel.chunks(n, threads: threads, granularity: 32) { range in
+                direct.run(source, paddedLength: paddedLength, length: n, bias: bias, range: range, into: target, accumulate: accumulate)
             }
         }
     }
@@ -163,7 +144,7 @@ struct Conv1d: @unchecked Sendable {
     /// y[channels][columns] = bias + W[channels] ⊛ x (or += with `accumulate`), in tiles of columns.
     private func product(_ x: UnsafePointer<Float>, length: Int, n: Int, w: UnsafePointer<Float>, taps: UnsafePointer<Float>,
                          rows: Int, pointwise: Bool, shifted: Bool, channels: Range<Int>, columns range: Range<Int>,
-                         into y: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
+                         into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
         // Tiles whose unfolded input (rows × tile) stays in cache between the copy and the product.
         let tile = pointwise || shifted ? range.count : Self.tileColumns
         let unfolded = pointwise || shifted ? nil : UnsafeMutablePointer<Float>.allocate(capacity: rows * min(tile, range.count))

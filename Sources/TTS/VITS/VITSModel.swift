@@ -139,18 +139,14 @@ public final class VITSModel: @unchecked Sendable {
 
 /// Standard normal samples (Box–Muller over SplitMix64), reproducible from a seed.
 struct GaussianNoise {
-    private var state: UInt64
+    private var random: SplitMix64
     private var spare: Float?
 
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+    init(seed: UInt64) { random = SplitMix64(seed: seed &+ 0x9E37_79B9_7F4A_7C15) }
 
+    /// Uniform in (0, 1): never 0, so its logarithm is finite.
     private mutating func uniform() -> Double {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return (Double(z >> 11) + 0.5) / Double(1 << 53)
+        (Double(random.next() >> 11) + 0.5) / Double(1 << 53)
     }
 
     mutating func next() -> Float {
