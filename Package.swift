@@ -26,6 +26,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         systemLibrary("CAlsa", pkgConfig: "alsa", apt: ["libasound2-dev"]),
@@ -39,7 +42,7 @@ let package = Package(
 
         .target(
             name: "Streaming",
-            dependencies: ["CAlsa", "COpus", "COgg", "CSndfile", "CSoxr"],
+            dependencies: ["CAlsa", "COpus", "COgg", "CSndfile", "CSoxr", "Engine"],
             swiftSettings: optimised
         ),
         .target(
@@ -65,6 +68,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .executableTarget(
@@ -76,7 +82,10 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Streaming", "TestSupport", .product(name: "Crypto", package: "swift-crypto")], exclude: ["Fixtures"]),
         .testTarget(name: "TTSTests", dependencies: ["TTS", "Engine", "Streaming", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "RealtimeDaemonTests", dependencies: ["RealtimeDaemon", "Streaming"]),
+        .testTarget(name: "RealtimeDaemonTests", dependencies: [
+            "RealtimeDaemon", "Streaming", "Engine", "TTS",
+            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

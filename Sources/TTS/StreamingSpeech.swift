@@ -90,21 +90,25 @@ public final class StreamingSpeech: @unchecked Sendable {
 
     /// Stops at once: queued clauses are dropped and the one being synthesised is abandoned.
     public func cancel() {
-        state.withLock { s in
+        let wasFinishing = state.withLock { s in
+            let wasFinishing = s.finishing
             s.generation += 1
             s.queue = []
             s.chunker = ClauseChunker()
             s.inFlight?.cancel()
             s.finishing = false
             s.index = 0
+            return wasFinishing
         }
+        // A waiter for the text cancelled here is released (it would otherwise wait forever).
+        if wasFinishing { done.signal() }
         resampler.withLock { r in
             if let rate = r?.inputRate, let out = r?.outputRate { r = try? Resampler(from: rate, to: out) }
         }
         wake.signal()
     }
 
-    /// Blocks until everything fed before `finish()` has been delivered (or cancelled); returns
+    /// Blocks until everything fed before `finish()` has been delivered or cancelled; returns
     /// the first synthesis error, if any.
     public func waitUntilDone() -> TTSError? {
         done.wait()

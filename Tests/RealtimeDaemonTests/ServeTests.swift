@@ -86,9 +86,11 @@ import Testing
         let notify = NotifySocket(path: dir.appendingPathComponent("notify").path)
         let (process, errors) = try Self.run(
             ["serve", "--set", "audio.enabled=on", "--set", "audio.capture_device=testmic", "--set", "audio.playback_device=testspeaker",
-             "--set", "audio.alsa_config=\(alsa.path)", "--models-dir", dir.appendingPathComponent("models").path],
+             "--set", "audio.alsa_config=\(alsa.path)", "--set", "server.port=0"],
             environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "400000"])
-        var messages = notify.receive(for: 1.5)
+        // Loading the models takes a few seconds; then READY, then watchdog pings.
+        var messages: [String] = []
+        for _ in 0..<60 where !messages.contains(where: { $0.contains("WATCHDOG=1") }) { messages += notify.receive(for: 0.5) }
         kill(process.processIdentifier, SIGTERM)
         messages += notify.receive(for: 1.0)
         process.waitUntilExit()
@@ -96,13 +98,23 @@ import Testing
         #expect(process.terminationStatus == 0, "log: \(log)")
         #expect(log.contains("audio devices open"))
         #expect(log.contains("audio devices closed"))
-        #expect(log.contains("realtime-daemon models fetch --models-dir"))  // missing models are named with the fix
+        #expect(log.contains("models loaded"))
+        #expect(log.contains("listening"))
         #expect(messages.contains { $0.contains("READY=1") })
         #expect(messages.contains { $0.contains("WATCHDOG=1") })
         #expect(messages.contains { $0.contains("STOPPING=1") })
         // The speaker got period after period of silence while idle.
         let played = (try? FileManager.default.attributesOfItem(atPath: dir.path + "/speaker.raw")[.size] as? Int) ?? 0
         #expect(played > 0)
+    }
+
+    @Test func missingModelsAreNamedWithTheFix() throws {
+        let dir = Self.temporaryDirectory()
+        let (process, errors) = try Self.run(["serve", "--models-dir", dir.appendingPathComponent("models").path, "--set", "server.port=0"])
+        process.waitUntilExit()
+        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 1)
+        #expect(log.contains("realtime-daemon models fetch --models-dir"))
     }
 
     @Test func requiredAudioThatCannotOpenFailsClearly() throws {

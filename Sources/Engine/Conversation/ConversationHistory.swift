@@ -19,9 +19,10 @@ public struct ConversationHistory: Sendable, Equatable {
         self.reservedForReply = reservedForReply
     }
 
-    /// Adds the user's turn; `evidence` (the acoustic block) goes in front of the words.
+    /// Adds the user's turn; `evidence` (the acoustic block) goes after the words, so that the
+    /// words, prefilled while the user was still speaking, stay a prefix of the final prompt.
     public mutating func appendUser(_ transcript: String, evidence: String? = nil) {
-        let content = [evidence, transcript].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: "\n")
+        let content = [transcript, evidence].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: "\n")
         turns.append(ChatMessage(role: .user, content: content))
     }
 
@@ -38,6 +39,12 @@ public struct ConversationHistory: Sendable, Equatable {
     }
 
     public mutating func clear() { turns = [] }
+
+    /// Replaces the words of the last user turn (a partial transcript growing into the final one).
+    public mutating func replaceLastUser(_ transcript: String, evidence: String? = nil) {
+        if let index = turns.indices.last, turns[index].role == .user { turns.removeLast() }
+        appendUser(transcript, evidence: evidence)
+    }
 
     /// The prompt for the next reply, and how many old turns were left out to fit the budget.
     /// If even the newest user turn alone is too long, its beginning is cut.

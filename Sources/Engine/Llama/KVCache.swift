@@ -50,6 +50,18 @@ public final class KVCache: @unchecked Sendable {
         if count < tokens.count { tokens.removeLast(tokens.count - count) }
     }
 
+    /// Makes this cache hold the first `count` tokens of `other` (same model), copying their keys
+    /// and values instead of computing them again: two streams that share a prompt prefill it once.
+    public func copyPrefix(from other: KVCache, count: Int) {
+        precondition(other.layers == layers && other.kvDimension == kvDimension, "caches of different models")
+        let n = Swift.min(count, other.count, capacity)
+        for layer in 0..<layers {
+            keyRow(layer: layer, position: 0).update(from: other.keyRow(layer: layer, position: 0), count: n * kvDimension)
+            valueRow(layer: layer, position: 0).update(from: other.valueRow(layer: layer, position: 0), count: n * kvDimension)
+        }
+        tokens = Array(other.tokens.prefix(n))
+    }
+
     func append(_ newTokens: some Sequence<Int>) { tokens.append(contentsOf: newTokens) }
 
     /// Bytes held for keys and values.

@@ -2,15 +2,18 @@ import ArgumentParser
 import Engine
 import Logging
 import ServiceLifecycle
+import Streaming
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run the daemon until SIGTERM or SIGINT.",
         discussion: """
-            Loads the configuration, checks the models, opens the local ALSA devices when \
-            audio.enabled allows it, and tells systemd when it is ready (Type=notify) and that \
-            it is alive (WatchdogSec). SIGTERM or SIGINT shuts it down cleanly.
+            Loads the configuration and the models, serves the realtime WebSocket protocol on \
+            ws://server.host:server.port/v1/realtime (with /healthz and /metrics), opens the local \
+            ALSA devices when audio.enabled allows it, and tells systemd when it is ready \
+            (Type=notify) and that it is alive (WatchdogSec). SIGTERM or SIGINT shuts it down \
+            cleanly: replies in progress are cancelled and every session is closed.
             """
     )
 
@@ -23,19 +26,23 @@ struct ServeCommand: AsyncParsableCommand {
             "config": "\(resolved.file ?? "none")", "models": "\(config.modelsDirectory.path)",
         ])
 
-        let store = ModelStore(directory: config.modelsDirectory)
-        for role in ModelRole.allCases {
-            do { try store.require(role) } catch { logger.warning("\(error)") }
+        let models: SessionServices
+        do { models = try ModelSet.load(config, logger: logger) } catch {
+            logger.error("\(error)")
+            throw ExitCode(1)
         }
+        var defaults = SessionConfiguration()
+        defaults.reply = config.reply
+        let metrics = DaemonMetrics()
 
-        var services: [any Service] = []
+        var services: [any Service] = [RealtimeServer(settings: config.server, services: models, defaults: defaults, metrics: metrics, logger: logger)]
         do {
             if let audio = try AudioDevicesService.open(config, logger: logger) { services.append(audio) }
         } catch {
             logger.error("\(error)")
             throw ExitCode(1)
         }
-        services.append(SystemdService(status: services.isEmpty ? "running without local audio" : "running with local audio", logger: logger))
+        services.append(SystemdService(status: services.count == 1 ? "serving; no local audio" : "serving, with local audio", logger: logger))
 
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {

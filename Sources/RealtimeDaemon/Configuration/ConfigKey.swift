@@ -1,3 +1,4 @@
+import Engine
 /// One setting of the daemon: its name in the configuration file, the environment variable that
 /// overrides it, its default and what it means. `ConfigKey.all` is the single list that the
 /// loader, `--set`, `config keys` and the documentation are made from.
@@ -69,9 +70,31 @@ extension ConfigKey {
     static let engineThreads = ConfigKey(name: "engine.threads", defaultValue: "2",
         kind: .integer(1...256), help: "Threads for model compute (OpenBLAS and our kernels together).")
 
+    static let serverHost = ConfigKey(name: "server.host", defaultValue: "127.0.0.1",
+        kind: .string, help: "Address the HTTP/WebSocket server listens on (0.0.0.0 for every interface; needs server.token).")
+    static let serverPort = ConfigKey(name: "server.port", defaultValue: "8765",
+        kind: .integer(0...65_535), help: "TCP port of the HTTP/WebSocket server (0: any free port, logged at start).")
+    static let serverToken = ConfigKey(name: "server.token", defaultValue: "",
+        kind: .string, help: "Bearer token clients must present (Authorization header or openai-insecure-api-key.<token> subprotocol); empty: no auth.")
+    static let allowedOrigins = ConfigKey(name: "server.allowed_origins", defaultValue: "",
+        kind: .string, help: "Comma-separated browser Origins allowed to connect, or *; empty: only this host's own pages (localhost).")
+    static let maxSessions = ConfigKey(name: "server.max_sessions", defaultValue: "4",
+        kind: .integer(1...1_000), help: "Concurrent sessions; more are refused with an `overloaded` error.")
+    static let maxMessageKB = ConfigKey(name: "server.max_message_kb", defaultValue: "1024",
+        kind: .integer(1...65_536), help: "Largest WebSocket message accepted, in KiB; a larger one is answered with an error and dropped.")
+    static let replyMode = ConfigKey(name: "reply.mode", defaultValue: "speak_first",
+        kind: .choice(ReplyMode.allCases.map(\.rawValue)), help: "When replies start speaking relative to their thinking (sessions may change it).")
+    static let thinkSegmentTokens = ConfigKey(name: "reply.think_segment_tokens", defaultValue: "16",
+        kind: .integer(1...512), help: "Thought tokens per formulation segment (think while speaking).")
+    static let responseSegmentTokens = ConfigKey(name: "reply.response_segment_tokens", defaultValue: "24",
+        kind: .integer(1...512), help: "Answer tokens per articulation segment, after which newer thoughts are taken in.")
+    static let maxReasoningTokens = ConfigKey(name: "reply.max_reasoning_tokens", defaultValue: "64",
+        kind: .integer(0...4_096), help: "Thinking budget per reply, in tokens.")
+
     static let all: [ConfigKey] = [
         logLevel, modelsDir, audioEnabled, captureDevice, playbackDevice, captureRate, playbackRate,
-        periodMs, bufferPeriods, alsaConfig, engineThreads,
+        periodMs, bufferPeriods, alsaConfig, engineThreads, serverHost, serverPort, serverToken, allowedOrigins,
+        maxSessions, maxMessageKB, replyMode, thinkSegmentTokens, responseSegmentTokens, maxReasoningTokens,
     ]
 
     static func named(_ name: String) -> ConfigKey? { all.first { $0.name == name } }

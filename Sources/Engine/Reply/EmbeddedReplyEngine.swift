@@ -1,0 +1,71 @@
+import Foundation
+import Synchronization
+
+/// The in-process reasoner: a llama/qwen2 GGUF (SmolLM2-135M-Instruct by default) on the CPU.
+/// The weights are shared by every session; each session's context holds two KV caches, one
+/// per decoding stream, which keep its conversation prefilled between turns.
+public final class EmbeddedReplyEngine: ReplyEngine {
+    public let model: LlamaModel
+    public let tokenizer: Tokenizer
+    public let template: ChatTemplate
+    /// Tokens each stream's cache holds (the conversation budget plus the reply).
+    public let contextTokens: Int
+
+    public var name: String { "embedded:" + URL(fileURLWithPath: model.file.path).lastPathComponent }
+
+    public init(model: LlamaModel, contextTokens: Int = 2048) throws(EngineError) {
+        self.model = model
+        tokenizer = try Tokenizer(model.file)
+        template = try ChatTemplate(model.file)
+        self.contextTokens = Swift.min(contextTokens, model.configuration.contextLength)
+    }
+
+    public func makeContext() -> any ReplyContext {
+        EmbeddedReplyContext(engine: self)
+    }
+}
+
+/// One session's caches for the embedded reasoner.
+final class EmbeddedReplyContext: ReplyContext, @unchecked Sendable {
+    private let engine: EmbeddedReplyEngine
+    private let formulation: KVCache
+    private let articulation: KVCache
+    /// One call at a time (the session's worker); the lock only guards against misuse.
+    private let busy = Mutex(())
+
+    init(engine: EmbeddedReplyEngine) {
+        self.engine = engine
+        formulation = KVCache(configuration: engine.model.configuration, capacity: engine.contextTokens)
+        articulation = KVCache(configuration: engine.model.configuration, capacity: engine.contextTokens)
+    }
+
+    func prepare(_ history: ConversationHistory) throws(EngineError) {
+        let ids = stablePrefix(of: history)
+        guard ids.count > 1, ids.count < formulation.capacity else { return }
+        try busy.withLock { _ throws(EngineError) in
+            let reuse = formulation.commonPrefix(with: ids)
+            guard reuse < ids.count else { return }
+            formulation.truncate(to: reuse)
+            _ = try engine.model.prefill(Array(ids[reuse...]), cache: formulation)
+        }
+    }
+
+    func reply(to history: ConversationHistory, settings: ReplySettings, cancellation: CancellationFlag,
+               onEvent: (ReplyEvent) -> Void) -> ReplyOutcome {
+        busy.withLock { _ in
+            let conversation = history.prompt(template: engine.template, tokenizer: engine.tokenizer).ids
+            let decoder = MindPacedDecoder(model: engine.model, tokenizer: engine.tokenizer, settings: settings, conversation: conversation)
+            return decoder.run(formulation: formulation, articulation: articulation, cancellation: cancellation, onEvent: onEvent)
+        }
+    }
+
+    /// The prompt up to the user's words heard so far, minus its last two tokens (the last word
+    /// may still grow and tokenize differently): what will not change when the turn ends.
+    private func stablePrefix(of history: ConversationHistory) -> [Int] {
+        guard let last = history.turns.last, last.role == .user, !last.content.isEmpty else { return [] }
+        let text = history.prompt(template: engine.template, tokenizer: engine.tokenizer).text
+        guard let range = text.range(of: last.content, options: .backwards) else { return [] }
+        let ids = engine.tokenizer.encode(String(text[..<range.upperBound]))
+        return Array(ids.dropLast(2))
+    }
+}

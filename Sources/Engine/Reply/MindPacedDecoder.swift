@@ -1,0 +1,143 @@
+import Foundation
+
+/// Think while speaking, after Mind-Paced Speaking: a *formulation* stream writes the thinking
+/// and an *articulation* stream writes the words to say, conditioned on the thoughts so far; both
+/// run on one set of weights and advance together, one batched decode step for both tokens
+/// (decoding streams the weights from memory once per step, so two rows cost little more than one).
+///
+/// The articulation prompt is the conversation, then `<think>` + the thoughts of the completed
+/// segments + `</think>`, then the answer written so far. After each response segment, if a new
+/// thought segment is complete, that prompt is rebuilt with the newer thoughts; the cache keeps
+/// the common prefix, so only the new thoughts and the answer so far are computed again.
+/// Thinking is closed for the model when it writes `</think>`, ends its turn, or reaches its budget.
+struct MindPacedDecoder {
+    let model: LlamaModel
+    let tokenizer: Tokenizer
+    let settings: ReplySettings
+    /// The conversation rendered up to the assistant's turn (generation prompt included).
+    let conversation: [Int]
+
+    private let stopTokens: Set<Int>
+
+    init(model: LlamaModel, tokenizer: Tokenizer, settings: ReplySettings, conversation: [Int]) {
+        self.model = model
+        self.tokenizer = tokenizer
+        self.settings = settings
+        self.conversation = conversation
+        stopTokens = Set(tokenizer.specialTokens.map(\.id) + [tokenizer.eos].compactMap { $0 })
+    }
+
+    /// The articulation stream's prompt for the given thoughts.
+    func articulationPrompt(thoughts: String, answer: [Int]) -> [Int] {
+        let block = ReasoningSplitter.openTag + "\n" + thoughts.trimmingCharacters(in: .whitespacesAndNewlines)
+            + "\n" + ReasoningSplitter.closeTag + "\n\n"
+        return conversation + tokenizer.encode(block, parseSpecial: false, addBOS: false) + answer
+    }
+
+    var formulationPrompt: [Int] {
+        conversation + tokenizer.encode(ReasoningSplitter.openTag + "\n", parseSpecial: false, addBOS: false)
+    }
+
+    func run(formulation formulationCache: KVCache, articulation articulationCache: KVCache,
+             cancellation: CancellationFlag, onEvent: (ReplyEvent) -> Void) -> ReplyOutcome {
+        var outcome = ReplyOutcome(status: .completed)
+        var thinker = DecodingStream(cache: formulationCache, sampler: settings.sampler)
+        var speaker = DecodingStream(cache: articulationCache, sampler: settings.sampler)
+        var speakerStarted = false
+        var answerFilter = ReasoningSplitter()
+        var thoughtFilter = ReasoningSplitter(startsInReasoning: true)
+        /// Thought text at each segment boundary; the articulation stream sees `segments[conditionedOn]`.
+        var segments: [String] = [""]
+        var conditionedOn = -1
+        var answerSinceConditioning = 0
+        let window = settings.sampler.repetitionWindow
+
+        func emitAnswer(_ text: String) {
+            for case .answer(let a) in answerFilter.feed(text) { onEvent(.answer(a)) }
+        }
+        func closeThinking() {
+            thinker.finished = true
+            let thoughts = Self.thoughts(in: thinker.text)
+            if segments.last != thoughts { segments.append(thoughts) }
+        }
+        func condition(on segment: Int) throws(EngineError) {
+            let prompt = articulationPrompt(thoughts: segments[segment], answer: speaker.generated)
+            outcome.prefilledTokens += try speaker.load(prompt, model: model, donor: thinker.cache)
+            if conditionedOn >= 0 { outcome.reconditionings += 1 }
+            conditionedOn = segment
+            answerSinceConditioning = 0
+            speakerStarted = true
+        }
+
+        do {
+            outcome.prefilledTokens += try thinker.load(formulationPrompt, model: model)
+            if settings.mode == .speakFirst { try condition(on: 0) }
+            while true {
+                if cancellation.isCancelled { outcome.status = .cancelled; break }
+                var rows: [(token: Int, cache: KVCache)] = []
+                var rowOwners: [Bool] = []  // true: thinker
+
+                if !thinker.finished, let token = thinker.choose(penaltyWindow: window) {
+                    if stopTokens.contains(token) || thinker.generated.count >= settings.maxReasoningTokens {
+                        closeThinking()
+                    } else {
+                        let piece = thinker.accept(token, tokenizer: tokenizer)
+                        for case .reasoning(let r) in thoughtFilter.feed(piece) { onEvent(.reasoning(r)) }
+                        outcome.reasoningTokens += 1
+                        if !thoughtFilter.isReasoning {
+                            closeThinking()  // the model wrote </think>
+                        } else {
+                            if thinker.generated.count % settings.thinkSegmentTokens == 0 {
+                                segments.append(Self.thoughts(in: thinker.text))
+                            }
+                            rows.append((token, thinker.cache))
+                            rowOwners.append(true)
+                        }
+                    }
+                }
+
+                if !speakerStarted {
+                    let ready = settings.mode == .thinkFirst ? (segments.count > 1 || thinker.finished) : thinker.finished
+                    if ready { try condition(on: segments.count - 1) }
+                } else if !speaker.finished, let token = speaker.choose(penaltyWindow: window) {
+                    if stopTokens.contains(token) || speaker.generated.count >= settings.maxAnswerTokens {
+                        speaker.finished = true
+                    } else {
+                        emitAnswer(speaker.accept(token, tokenizer: tokenizer))
+                        outcome.answerTokens += 1
+                        answerSinceConditioning += 1
+                        rows.append((token, speaker.cache))
+                        rowOwners.append(false)
+                    }
+                }
+                if speaker.finished { break }
+                if rows.isEmpty { continue }  // a stream was just (re)loaded; its logits are pending
+                if rows.count == 2 { outcome.pairedSteps += 1 }
+                let logits = try model.decode(rows)
+                for (owner, l) in zip(rowOwners, logits) {
+                    if owner { thinker.logits = l } else { speaker.logits = l }
+                }
+                // Re-condition between response segments when a newer thought segment is complete.
+                if speakerStarted, settings.mode != .thinkBeforeSpeaking,
+                   answerSinceConditioning >= settings.responseSegmentTokens, conditionedOn < segments.count - 1 {
+                    try condition(on: segments.count - 1)
+                }
+            }
+        } catch {
+            outcome.status = .failed
+            outcome.failure = error
+        }
+        if outcome.status != .failed {
+            thinker.text += thinker.utf8.flush()
+            emitAnswer(speaker.utf8.flush())
+            for case .answer(let a) in answerFilter.finish() { onEvent(.answer(a)) }
+        }
+        return outcome
+    }
+
+    /// The thinking in a formulation stream's text: everything before a closing tag, if any.
+    static func thoughts(in text: String) -> String {
+        guard let range = text.range(of: ReasoningSplitter.closeTag) else { return text }
+        return String(text[..<range.lowerBound])
+    }
+}

@@ -1,0 +1,83 @@
+/// When the reply starts speaking relative to its thinking (Mind-Paced Speaking's modes).
+public enum ReplyMode: String, Sendable, CaseIterable, Codable {
+    /// Think to the end (or the thinking budget), then speak.
+    case thinkBeforeSpeaking = "think_before_speaking"
+    /// Speak after the first thought segment; later answer segments see the newer thoughts.
+    case thinkFirst = "think_first"
+    /// Speak at once; each answer segment is re-conditioned on the thoughts written so far.
+    case speakFirst = "speak_first"
+}
+
+/// How one reply is generated: mode, budgets and segment sizes.
+public struct ReplySettings: Sendable, Equatable {
+    public var mode: ReplyMode = .speakFirst
+    /// Thought tokens per formulation segment (the paper uses 80; a 135M model thinks in
+    /// fewer, shorter steps, see README "Think while speaking" for the measurement).
+    public var thinkSegmentTokens = 16
+    /// Answer tokens written before the articulation stream may be re-conditioned on newer thoughts.
+    public var responseSegmentTokens = 24
+    /// Thinking stops (the tag is closed for the model) after this many tokens.
+    public var maxReasoningTokens = 64
+    public var maxAnswerTokens = 96
+    public var sampler = SamplerSettings.conversational
+
+    public init() {}
+}
+
+extension SamplerSettings {
+    /// What a small model needs to talk without looping: low temperature, a repetition penalty,
+    /// a fixed seed so that a session is reproducible.
+    public static var conversational: SamplerSettings {
+        var s = SamplerSettings()
+        s.temperature = 0
+        s.repetitionPenalty = 1.2
+        s.repetitionWindow = 64
+        return s
+    }
+}
+
+/// What a reply produces, as it is produced.
+public enum ReplyEvent: Sendable, Equatable {
+    /// Thinking text (never spoken).
+    case reasoning(String)
+    /// Answer text, to be spoken.
+    case answer(String)
+}
+
+/// How a reply ended and what it cost.
+public struct ReplyOutcome: Sendable, Equatable {
+    public enum Status: String, Sendable { case completed, cancelled, failed }
+    public var status: Status
+    public var reasoningTokens = 0
+    public var answerTokens = 0
+    /// Prompt tokens computed for this reply (the rest came from caches).
+    public var prefilledTokens = 0
+    /// Times the articulation stream was re-conditioned on newer thoughts.
+    public var reconditionings = 0
+    /// Decode steps that ran both streams in one pass.
+    public var pairedSteps = 0
+    public var failure: EngineError?
+
+    public init(status: Status) { self.status = status }
+}
+
+/// The reasoner behind a session: the embedded model or a remote server. Shared by all
+/// sessions; each session gets its own `ReplyContext` (its caches or its connection state).
+public protocol ReplyEngine: AnyObject, Sendable {
+    /// A short description for logs and `session.created`.
+    var name: String { get }
+    func makeContext() -> any ReplyContext
+}
+
+/// One session's side of the reasoner. Calls come from one thread at a time (the session's
+/// reply worker); they block while the model computes and never run on the cooperative pool.
+public protocol ReplyContext: AnyObject, Sendable {
+    /// Listen while thinking: the conversation so far with the user's words heard up to now.
+    /// The engine may compute what will not change (the embedded one prefills the stable
+    /// part of the prompt), so that the reply starts sooner when the turn ends.
+    func prepare(_ history: ConversationHistory) throws(EngineError)
+    /// Generates the reply to the last user turn of `history`, calling `onEvent` as text comes.
+    /// Returns when the reply is complete, failed, or `cancellation` was set (checked between tokens).
+    func reply(to history: ConversationHistory, settings: ReplySettings, cancellation: CancellationFlag,
+               onEvent: (ReplyEvent) -> Void) -> ReplyOutcome
+}

@@ -1,0 +1,55 @@
+import Streaming
+import Prometheus
+
+/// What `/metrics` shows, in Prometheus text: sessions, turns, errors, and the latency of
+/// each stage of a reply (as `timings_ms` reports it) as histograms.
+final class DaemonMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    let sessionsActive: Gauge
+    let sessionsTotal: Counter
+    let sessionsRefused: Counter
+    let responses: @Sendable (String) -> Counter
+    let errors: @Sendable (String) -> Counter
+    let stageSeconds: @Sendable (String) -> ValueHistogram
+    let audioXruns: Counter
+
+    static let buckets: [Double] = [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1, 1.5, 2, 3, 5, 10]
+
+    init() {
+        let r = registry
+        sessionsActive = r.makeGauge(descriptor: Self.name("sessions_active", "Sessions open now."))
+        sessionsTotal = r.makeCounter(descriptor: Self.name("sessions_total", "Sessions opened."))
+        sessionsRefused = r.makeCounter(descriptor: Self.name("sessions_refused_total", "Connections refused because server.max_sessions were open."))
+        audioXruns = r.makeCounter(descriptor: Self.name("audio_xruns_total", "ALSA overruns and underruns of the local voice loop."))
+        responses = { status in r.makeCounter(descriptor: Self.name("responses_total", "Responses by final status."), labels: [("status", status)]) }
+        errors = { code in r.makeCounter(descriptor: Self.name("errors_total", "error events sent, by code."), labels: [("code", code)]) }
+        stageSeconds = { stage in
+            r.makeValueHistogram(descriptor: Self.name("reply_stage", unit: "seconds", "Time from the end of the user's turn (or response.create) to each stage of the reply."),
+                                 labels: [("stage", stage)], buckets: Self.buckets)
+        }
+    }
+
+    /// Records what a session output says about the service (errors, finished responses).
+    func observe(_ event: ServerEvent) {
+        switch event.type {
+        case "error":
+            let code = (event.fields["error"] as? [String: any Sendable])?["code"] as? String ?? "unknown"
+            errors(code).increment()
+        case "response.done":
+            guard let response = event.fields["response"] as? [String: any Sendable] else { return }
+            responses(response["status"] as? String ?? "unknown").increment()
+            let timings = (response["metadata"] as? [String: any Sendable])?["timings_ms"] as? [String: any Sendable] ?? [:]
+            for (stage, value) in timings {
+                if let ms = value as? Double { stageSeconds(stage).record(ms / 1000) }
+            }
+        default:
+            break
+        }
+    }
+
+    static func name(_ metric: String, unit: String = "", _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "rtd", metricName: metric, unitName: unit, helpText: help)
+    }
+
+    func text() -> String { registry.emitToString() }
+}

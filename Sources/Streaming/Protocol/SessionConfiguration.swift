@@ -1,0 +1,117 @@
+import Engine
+
+/// A session's effective settings: what `session.update` changes and `session.updated` reports.
+public struct SessionConfiguration: Sendable, Equatable {
+    /// Server VAD settings; `nil` means manual turns (the client commits).
+    public struct TurnDetection: Sendable, Equatable {
+        public var vad = VoiceActivityDetector.Parameters()
+        /// Start a reply when the turn ends.
+        public var createResponse = true
+        /// User speech during a reply stops it (barge-in).
+        public var interruptResponse = true
+        public init() {}
+    }
+
+    public var instructions = "You are a friendly voice assistant. Answer in one or two short, plain sentences."
+    public var inputFormat = AudioFormat.pcm24k
+    public var outputFormat = AudioFormat.pcm24k
+    public var turnDetection: TurnDetection? = TurnDetection()
+    public var voice = "default"
+    public var maxOutputTokens = 96
+    public var reply = ReplySettings()
+
+    public init() {}
+
+    /// Applies a `session.update`'s `session` object; on error nothing is changed.
+    public mutating func apply(_ object: [String: Any]) throws(ProtocolError) {
+        var next = self
+        let s = JSONFields(object, prefix: "session")
+        if let type = try s.optionalString("type"), type != "realtime" {
+            throw .invalidValue("session.type", "only \"realtime\" sessions are supported (got \"\(type)\")")
+        }
+        if let instructions = try s.optionalString("instructions") { next.instructions = instructions }
+        if let tokens = try s.optionalInt("max_output_tokens") {
+            guard (1...4096).contains(tokens) else { throw .invalidValue("session.max_output_tokens", "must be 1…4096") }
+            next.maxOutputTokens = tokens
+            next.reply.maxAnswerTokens = tokens
+        } else if (s.object["max_output_tokens"] as? String) == "inf" {
+            next.maxOutputTokens = 4096
+        }
+        if let audio = try s.optionalObject("audio") {
+            if let input = try audio.optionalObject("input") {
+                if let format = try input.optionalObject("format") { next.inputFormat = try AudioFormat.parse(format) }
+                if input.has("turn_detection") {
+                    if input.isNull("turn_detection") {
+                        next.turnDetection = nil
+                    } else {
+                        next.turnDetection = try Self.parseTurnDetection(try input.object("turn_detection"), current: turnDetection)
+                    }
+                }
+            }
+            if let output = try audio.optionalObject("output") {
+                if let format = try output.optionalObject("format") { next.outputFormat = try AudioFormat.parse(format) }
+                if let voice = try output.optionalString("voice") { next.voice = voice }
+            }
+        }
+        if let reasoning = try s.optionalObject("reasoning") {
+            if let mode = try reasoning.optionalString("mode") {
+                guard let m = ReplyMode(rawValue: mode) else {
+                    throw .invalidValue("session.reasoning.mode", "unknown mode \"\(mode)\"; use speak_first, think_first or think_before_speaking")
+                }
+                next.reply.mode = m
+            }
+            if let tokens = try reasoning.optionalInt("max_tokens") {
+                guard (0...2048).contains(tokens) else { throw .invalidValue("session.reasoning.max_tokens", "must be 0…2048") }
+                next.reply.maxReasoningTokens = tokens
+            }
+        }
+        self = next
+    }
+
+    static func parseTurnDetection(_ t: JSONFields, current: TurnDetection?) throws(ProtocolError) -> TurnDetection {
+        var d = current ?? TurnDetection()
+        let type = try t.optionalString("type") ?? "server_vad"
+        guard type == "server_vad" else {
+            throw .invalidValue(t.path("type"), "only \"server_vad\" (or null for manual turns) is supported (got \"\(type)\")")
+        }
+        if let threshold = try t.optionalNumber("threshold") {
+            guard (0...1).contains(threshold) else { throw .invalidValue(t.path("threshold"), "must be between 0 and 1") }
+            d.vad.threshold = threshold
+        }
+        if let ms = try t.optionalInt("prefix_padding_ms") {
+            guard (0...2000).contains(ms) else { throw .invalidValue(t.path("prefix_padding_ms"), "must be 0…2000") }
+            d.vad.prefixPaddingMs = ms
+        }
+        if let ms = try t.optionalInt("silence_duration_ms") {
+            guard (100...5000).contains(ms) else { throw .invalidValue(t.path("silence_duration_ms"), "must be 100…5000") }
+            d.vad.silenceDurationMs = ms
+        }
+        if let b = try t.optionalBool("create_response") { d.createResponse = b }
+        if let b = try t.optionalBool("interrupt_response") { d.interruptResponse = b }
+        return d
+    }
+
+    /// The whole effective session, as `session.created` / `session.updated` report it.
+    public var json: [String: any Sendable] {
+        var turn: any Sendable = NullValue.null
+        if let t = turnDetection {
+            turn = [
+                "type": "server_vad", "threshold": t.vad.threshold, "prefix_padding_ms": t.vad.prefixPaddingMs,
+                "silence_duration_ms": t.vad.silenceDurationMs, "create_response": t.createResponse,
+                "interrupt_response": t.interruptResponse,
+            ] as [String: any Sendable]
+        }
+        return [
+            "type": "realtime", "object": "realtime.session", "instructions": instructions,
+            "output_modalities": ["audio"], "max_output_tokens": maxOutputTokens,
+            "audio": [
+                "input": ["format": inputFormat.json, "turn_detection": turn] as [String: any Sendable],
+                "output": ["format": outputFormat.json, "voice": voice] as [String: any Sendable],
+            ] as [String: any Sendable],
+            "reasoning": ["mode": reply.mode.rawValue, "max_tokens": reply.maxReasoningTokens] as [String: any Sendable],
+        ]
+    }
+}
+
+/// JSON `null` in event payloads (encoded as NSNull by the transport).
+public enum NullValue: Sendable { case null }

@@ -1,0 +1,19 @@
+import Streaming
+
+/// A `SpeechVoice` as the session's reply voice: each reply gets its own `StreamingSpeech`.
+public final class SpeechReplyVoice: ReplyVoice {
+    public let voice: SpeechVoice
+    public var name: String { voice.name }
+
+    public init(_ voice: SpeechVoice) { self.voice = voice }
+
+    public func makeSpeech(outputRate: Int, onAudio: @escaping @Sendable ([Float], String, Int) -> Void) throws -> any ReplySpeech {
+        try StreamingSpeech(voice: voice, outputRate: outputRate) { chunk in
+            onAudio(chunk.samples, chunk.text, chunk.index)
+        }
+    }
+}
+
+extension StreamingSpeech: ReplySpeech {
+    public func waitUntilSpoken() -> (any Error)? { waitUntilDone() }
+}
