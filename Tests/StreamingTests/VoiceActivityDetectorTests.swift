@@ -20,12 +20,19 @@ import Testing
         }
     }
 
-    static func run(_ samples: [Float], _ vad: inout VoiceActivityDetector, chunk: Int = 480) -> [(VoiceActivityDetector.Event, emittedAt: Int)] {
+    /// The turn events (start and stop), or with `pauses` also the tentative ones.
+    static func run(_ samples: [Float], _ vad: inout VoiceActivityDetector, chunk: Int = 480, pauses: Bool = false)
+        -> [(VoiceActivityDetector.Event, emittedAt: Int)] {
         var events: [(VoiceActivityDetector.Event, Int)] = []
         var i = 0
         while i < samples.count {
             let end = min(samples.count, i + chunk)
-            for e in vad.process(Array(samples[i..<end])) { events.append((e, vad.processedSamples)) }
+            for e in vad.process(Array(samples[i..<end])) {
+                switch e {
+                case .paused, .resumed: if pauses { events.append((e, vad.processedSamples)) }
+                default: events.append((e, vad.processedSamples))
+                }
+            }
             i = end
         }
         return events
@@ -76,6 +83,30 @@ import Testing
         var eager = VoiceActivityDetector(parameters: short)
         // With a 200 ms silence duration the alsa clips' own pauses and the gap split the turn.
         #expect(Self.run(quiet(0.5, 8) + a + quiet(0.6, 9) + b + quiet(1.5, 10), &eager).count >= 4)
+    }
+
+    @Test func aPauseIsReportedBeforeTheTurnEndsAndSpeechResumesIt() throws {
+        let a = try Self.clip("alsa-front_left.flac")
+        var vad = VoiceActivityDetector()
+        let quiet = { (s: Double, seed: UInt64) in Self.noise(seconds: s, dB: -60, seed: seed) }
+        // A 400 ms gap: paused after 120 ms, resumed by the second phrase, one turn; then the end.
+        let events = Self.run(quiet(0.5, 1) + a + quiet(0.4, 2) + a + quiet(1.0, 3), &vad, pauses: true)
+        let kinds = events.map { event -> String in
+            switch event.0 {
+            case .speechStarted: "start"
+            case .speechStopped: "stop"
+            case .paused: "pause"
+            case .resumed: "resume"
+            }
+        }
+        #expect(kinds.first == "start" && kinds.last == "stop", "\(kinds)")
+        #expect(kinds.filter { $0 == "start" }.count == 1, "\(kinds)")
+        #expect(kinds.contains("resume"), "\(kinds)")
+        // The last pause comes 380 ms (19 hops) before the stop and names the same speech end.
+        guard let pause = events.last(where: { if case .paused = $0.0 { true } else { false } }),
+              case let .paused(pausedAt) = pause.0, case let .speechStopped(stoppedAt) = events.last!.0 else { return }
+        #expect(pausedAt == stoppedAt)
+        #expect(events.last!.emittedAt - pause.emittedAt == 380 * 16)
     }
 
     @Test func flushEndsATurnAndDigitalSilenceIsNeverSpeech() throws {

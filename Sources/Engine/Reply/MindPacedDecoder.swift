@@ -77,7 +77,10 @@ struct MindPacedDecoder {
                 var rows: [(token: Int, cache: KVCache)] = []
                 var rowOwners: [Bool] = []  // true: thinker
 
-                if !thinker.finished, let token = thinker.choose(penaltyWindow: window) {
+                // Speak first: the first clause has priority over thinking (it is what the listener
+                // waits for), so the formulation stream joins once that clause is written.
+                let thinkerWaits = settings.mode == .speakFirst && !Self.firstClauseWritten(speaker.text, tokens: speaker.generated.count)
+                if !thinker.finished, !thinkerWaits, let token = thinker.choose(penaltyWindow: window) {
                     if stopTokens.contains(token) || thinker.generated.count >= settings.maxReasoningTokens {
                         closeThinking()
                     } else {
@@ -133,6 +136,15 @@ struct MindPacedDecoder {
             for case .answer(let a) in answerFilter.finish() { onEvent(.answer(a)) }
         }
         return outcome
+    }
+
+    /// Whether an answer has a first speakable clause: punctuation after at least 12 characters,
+    /// or 12 tokens without any.
+    static func firstClauseWritten(_ text: String, tokens: Int) -> Bool {
+        if tokens >= 12 { return true }
+        let trimmed = text.drop { $0.isWhitespace }
+        guard trimmed.count > 12 else { return false }
+        return trimmed.dropFirst(12).contains { ".,;:!?".contains($0) }
     }
 
     /// The thinking in a formulation stream's text: everything before a closing tag, if any.

@@ -56,10 +56,19 @@ struct RealtimeServer: Service {
         let wsConfiguration = WebSocketServerConfiguration(maxFrameSize: max(1 << 24, settings.maxMessageBytes), autoPing: .enabled(timePeriod: .seconds(30)))
         let app = Application(
             router: router,
-            server: .http1WebSocketUpgrade(configuration: .init(ws: wsConfiguration)) { [open, metrics, logger, maxSessions = settings.maxSessions] request, _, _ in
+            server: .http1WebSocketUpgrade(configuration: .init(ws: wsConfiguration)) { [open, metrics, logger, maxSessions = settings.maxSessions] request, channel, _ in
                 guard request.path?.split(separator: "?").first == "/v1/realtime" else { return .dontUpgrade }
-                guard case .allow(let subprotocol) = policy.decide(request) else {
-                    logger.notice("connection refused", metadata: ["path": "\(request.path ?? "")"])
+                let subprotocol: String?
+                switch policy.decide(request) {
+                case .allow(let chosen):
+                    subprotocol = chosen
+                case .unauthorized(let why):
+                    logger.notice("connection refused: \(why)")
+                    try await UpgradeRefusal.respond(on: channel, status: .unauthorized, reason: why)
+                    return .dontUpgrade
+                case .forbidden(let why):
+                    logger.notice("connection refused: \(why)")
+                    try await UpgradeRefusal.respond(on: channel, status: .forbidden, reason: why)
                     return .dontUpgrade
                 }
                 var headers = HTTPFields()

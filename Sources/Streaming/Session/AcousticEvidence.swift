@@ -103,33 +103,30 @@ public struct AcousticEvidence: Sendable, Equatable {
         return Double(peaks) / (Double(activeHops) * 0.01)
     }
 
-    /// The block given to the reasoner: one line per measure, with plain-word readings.
+    /// The block given to the reasoner: one short line of plain-word readings (every token of
+    /// it is prefilled after the user stops speaking, so it is kept to ~30 tokens).
     public var summary: String {
-        var lines: [String] = []
-        if let median = pitchMedianHz, let range = pitchRangeHz {
-            var pitch = String(format: "pitch: median %.0f Hz (range %.0f–%.0f Hz)", median, range.low, range.high)
+        var parts: [String] = []
+        if let median = pitchMedianHz {
+            var pitch = String(format: "pitch %.0f Hz", median)
             if let end = finalPitchSlopeHzPerSecond {
-                let shape = end > 40 ? "rising at the end (question-like)" : end < -40 ? "falling at the end" : "level at the end"
-                pitch += String(format: ", %@ (%+.0f Hz/s)", shape, end)
+                pitch += end > 40 ? ", rising at the end (a question?)" : end < -40 ? ", falling at the end" : ", level at the end"
             }
-            lines.append(pitch)
+            parts.append(pitch)
         } else {
-            lines.append("pitch: no voiced speech")
+            parts.append("no voiced speech")
         }
-        let loudness = speechLevelDB > -15 ? "loud" : speechLevelDB < -35 ? "quiet" : "normal"
-        lines.append(String(format: "loudness: %.0f dBFS (%@)", speechLevelDB, loudness))
-        let pace = syllablesPerSecond > 6 ? "fast" : syllablesPerSecond < 3 ? "slow" : "normal"
-        lines.append(String(format: "speaking rate: %.1f syllables/s (%@)", syllablesPerSecond, pace))
+        parts.append((speechLevelDB > -15 ? "loud" : speechLevelDB < -35 ? "quiet" : "normal") + " voice")
+        parts.append((syllablesPerSecond > 6 ? "fast" : syllablesPerSecond < 3 ? "slow" : "normal") + " pace")
         let snr = signalToNoiseDB
-        let room = snr > 30 ? "quiet" : snr > 15 ? "some background noise" : "noisy"
-        lines.append(String(format: "background: %.0f dBFS, SNR %.0f dB (%@)", backgroundLevelDB, snr, room))
+        parts.append(snr > 30 ? "quiet room" : snr > 15 ? "some background noise" : "noisy room")
         var nonSpeech: [String] = []
         if voicedFraction > 0.85 && durationSeconds > 1 { nonSpeech.append("sustained tones (singing or music?)") }
         // Speech keeps some voiced hops; sound with almost none is noise, clatter or whisper.
         if voicedFraction < 0.05 && unvoicedLoudFraction > 0.8 && durationSeconds > 0.5 {
             nonSpeech.append("no voiced sound (noise, clatter or whispering)")
         }
-        lines.append("non-speech: " + (nonSpeech.isEmpty ? "none noticed" : nonSpeech.joined(separator: "; ")))
-        return "[acoustic evidence, \(String(format: "%.1f", durationSeconds)) s]\n" + lines.map { "- " + $0 }.joined(separator: "\n")
+        parts.append("non-speech: " + (nonSpeech.isEmpty ? "none noticed" : nonSpeech.joined(separator: ", ")))
+        return "[voice: " + parts.joined(separator: "; ") + "]"
     }
 }

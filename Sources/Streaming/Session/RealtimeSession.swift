@@ -15,16 +15,17 @@ public final class RealtimeSession: @unchecked Sendable {
 
     public let id: String
     public let services: SessionServices
-    private let sink: Sink
-    private let queue = DispatchQueue(label: "session")
-    private let engineQueue = DispatchQueue(label: "session-engine", qos: .userInitiated)
-    private let context: any ReplyContext
+    let sink: Sink
+    let queue = DispatchQueue(label: "session")
+    let engineQueue = DispatchQueue(label: "session-engine", qos: .userInitiated)
+    private let speculationQueue = DispatchQueue(label: "session-speculation", qos: .userInitiated)
+    let context: any ReplyContext
     private var streaming: StreamingTranscriber!
 
-    private(set) var configuration: SessionConfiguration
+    var configuration: SessionConfiguration
     private var vad: VoiceActivityDetector
     private var resampler: Resampler?
-    private var history: ConversationHistory
+    var history: ConversationHistory
     /// 16 kHz samples received so far (the clock of `audio_start_ms` / `audio_end_ms`).
     private var receivedSamples = 0
     /// The last second of audio before the current turn (for the VAD's prefix padding).
@@ -32,10 +33,12 @@ public final class RealtimeSession: @unchecked Sendable {
     private var turn: [Float] = []
     private var turnItemID: String?
     private var partialSent = ""
-    private var transcribing = 0
-    private var responseAfterTranscript: (instructions: String?, reference: ContinuousClock.Instant)?
-    private var reply: ReplyRun?
-    private var lastReply: ReplyRun?
+    var transcribing = 0
+    var responseAfterTranscript: (instructions: String?, reference: ContinuousClock.Instant)?
+    var reply: ReplyRun?
+    var lastReply: ReplyRun?
+    /// A reply started at a pause, before the turn's end is certain (see `paused`).
+    private var speculation: Speculation?
     private var counter = 0
     private var closed = false
     /// Longest user turn kept (audio beyond it gets an error, never silently dropped).
@@ -136,12 +139,13 @@ public final class RealtimeSession: @unchecked Sendable {
             switch event {
             case .speechStarted(let sample): speechStarted(at: sample)
             case .speechStopped(let sample): speechStopped(at: sample)
+            case .paused: paused()
+            case .resumed: resumed()
             }
         }
     }
 
     private func speechStarted(at sample: Int) {
-        if let run = reply, configuration.turnDetection?.interruptResponse ?? true { cancel(run, reason: "turn_detected") }
         let itemID = newID("item")
         turnItemID = itemID
         // The pre-roll ends at `receivedSamples`; the turn is its part from `sample` on.
@@ -152,12 +156,97 @@ public final class RealtimeSession: @unchecked Sendable {
         streaming.append(turn)
         partialSent = ""
         emit("input_audio_buffer.speech_started", ["audio_start_ms": sample / 16, "item_id": itemID])
+        // Barge-in: the reply stops now (its audio, generation and synthesis).
+        if let run = reply, configuration.turnDetection?.interruptResponse ?? true { cancel(run, reason: "turn_detected") }
     }
 
     private func speechStopped(at sample: Int) {
         guard let itemID = turnItemID else { return }
         emit("input_audio_buffer.speech_stopped", ["audio_end_ms": sample / 16, "item_id": itemID])
-        endTurn(itemID: itemID, createResponse: configuration.turnDetection?.createResponse ?? false, reference: .now)
+        if var pending = speculation, pending.itemID == itemID {
+            confirm(&pending)
+        } else {
+            endTurn(itemID: itemID, createResponse: configuration.turnDetection?.createResponse ?? false, reference: .now)
+        }
+    }
+
+    // MARK: Speculative replies
+
+    /// What was started at a pause: the turn's final transcript, then a reply whose output is
+    /// held back until the turn's end is confirmed (then it is sent, already well under way) or
+    /// the user speaks again (then it is dropped unseen).
+    private struct Speculation {
+        let itemID: String
+        var transcript: (result: Result<Transcript, EngineError>, evidence: AcousticEvidence)?
+        var run: ReplyRun?
+        var confirmedAt: ContinuousClock.Instant?
+    }
+
+    private func paused() {
+        guard let itemID = turnItemID, speculation == nil, reply == nil, configuration.turnDetection?.createResponse ?? false else { return }
+        speculation = Speculation(itemID: itemID)
+        // Transcribed apart from the streaming transcriber, which goes on in case the user resumes.
+        let audio = turn
+        let transcriber = services.transcriber
+        speculationQueue.async { [weak self] in
+            let result = Result { () throws(EngineError) in try transcriber.transcribe(audio) }
+            let evidence = AcousticEvidence.measure(audio)
+            guard let self else { return }
+            queue.async { self.speculativeTranscript(result, evidence: evidence, itemID: itemID) }
+        }
+    }
+
+    private func speculativeTranscript(_ result: Result<Transcript, EngineError>, evidence: AcousticEvidence, itemID: String) {
+        guard var pending = speculation, pending.itemID == itemID else { return }
+        pending.transcript = (result, evidence)
+        if let confirmedAt = pending.confirmedAt {
+            // The turn ended while this was being transcribed: carry on as for any turn.
+            speculation = nil
+            transcribing += 1
+            responseAfterTranscript = (nil, confirmedAt)
+            return transcribed(result, evidence: evidence, itemID: itemID)
+        }
+        if case .success(let transcript) = result {
+            let text = transcript.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            if !text.isEmpty {
+                var upcoming = history
+                upcoming.appendUser(text, evidence: evidence.summary)
+                pending.run = startResponse(conversation: upcoming, instructions: nil, reference: .now, transcriptFinal: .now, held: true)
+            }
+        }
+        speculation = pending
+    }
+
+    /// Speech again before the turn's end was confirmed: the speculative reply is dropped (the
+    /// streaming transcriber has gone on all along).
+    private func resumed() {
+        guard let pending = speculation else { return }
+        speculation = nil
+        if let run = pending.run { discard(run) }
+    }
+
+    private func confirm(_ pending: inout Speculation) {
+        let now = ContinuousClock.now
+        emit("input_audio_buffer.committed", ["item_id": pending.itemID, "previous_item_id": NullValue.null])
+        turn = []
+        turnItemID = nil
+        streaming.reset()  // the speculative transcript is this turn's final one
+        guard let (result, evidence) = pending.transcript else {
+            pending.confirmedAt = now  // the transcript is still coming; `speculativeTranscript` goes on
+            speculation = pending
+            return
+        }
+        speculation = nil
+        guard let run = pending.run else {
+            transcribing += 1
+            return transcribed(result, evidence: evidence, itemID: pending.itemID)
+        }
+        if case .success(let transcript) = result {
+            emit("conversation.item.input_audio_transcription.completed",
+                 ["item_id": pending.itemID, "content_index": 0, "transcript": transcript.text.trimmingCharacters(in: .whitespacesAndNewlines)])
+            history.appendUser(transcript.text.trimmingCharacters(in: .whitespacesAndNewlines), evidence: evidence.summary)
+        }
+        release(run, reference: now)
     }
 
     private func commit(eventID: String?) {
@@ -174,6 +263,10 @@ public final class RealtimeSession: @unchecked Sendable {
     }
 
     private func clearBuffer() {
+        if let pending = speculation {
+            speculation = nil
+            if let run = pending.run { discard(run) }
+        }
         vad.reset()
         streaming.reset()
         turn = []
@@ -214,7 +307,7 @@ public final class RealtimeSession: @unchecked Sendable {
         }
     }
 
-    private func transcribed(_ result: Result<Transcript, EngineError>, evidence: AcousticEvidence, itemID: String) {
+    func transcribed(_ result: Result<Transcript, EngineError>, evidence: AcousticEvidence, itemID: String) {
         transcribing -= 1
         let pending = responseAfterTranscript
         responseAfterTranscript = nil
@@ -228,7 +321,9 @@ public final class RealtimeSession: @unchecked Sendable {
             emit("conversation.item.input_audio_transcription.completed", ["item_id": itemID, "content_index": 0, "transcript": text])
             guard !text.isEmpty else { return }  // silence or noise: nothing to answer
             history.appendUser(text, evidence: evidence.summary)
-            if let pending { startResponse(instructions: pending.instructions, reference: pending.reference, transcriptFinal: .now) }
+            if let pending {
+                startResponse(conversation: history, instructions: pending.instructions, reference: pending.reference, transcriptFinal: .now)
+            }
         }
     }
 
@@ -240,134 +335,6 @@ public final class RealtimeSession: @unchecked Sendable {
     }
 
     // MARK: Responses
-
-    private func requestResponse(instructions: String?, eventID: String?) {
-        if reply != nil {
-            return fail(ProtocolError(code: "conversation_already_has_active_response",
-                                      message: "a response is in progress; cancel it first", eventID: eventID))
-        }
-        if transcribing > 0 {
-            responseAfterTranscript = (instructions, .now)  // reply once the committed turn is transcribed
-            return
-        }
-        startResponse(instructions: instructions, reference: .now, transcriptFinal: nil)
-    }
-
-    private func startResponse(instructions: String?, reference: ContinuousClock.Instant, transcriptFinal: ContinuousClock.Instant?) {
-        if let run = reply { cancel(run, reason: "superseded") }
-        let run = ReplyRun(id: newID("resp"), itemID: newID("item"), reference: reference, outputRate: configuration.outputFormat.sampleRate)
-        if let transcriptFinal { run.mark("transcript_final", at: transcriptFinal) }
-        reply = run
-        emit("response.created", ["response": ["id": run.id, "object": "realtime.response", "status": "in_progress",
-                                               "output": [any Sendable]()] as [String: any Sendable]])
-        do {
-            run.speech = try services.voice.makeSpeech(outputRate: run.outputRate) { [weak self] samples, clause, index in
-                guard let self else { return }
-                queue.async { self.audio(samples, clause: clause, index: index, of: run) }
-            }
-        } catch {
-            return finish(run, outcome: ReplyOutcome(status: .failed), message: "the voice failed: \(error)")
-        }
-        var request = history
-        if let instructions { request.system = instructions }
-        var replySettings = configuration.reply
-        replySettings.maxAnswerTokens = configuration.maxOutputTokens
-        let (conversation, settings, speech, cancellation) = (request, replySettings, run.speech, run.cancellation)
-        engineQueue.async { [weak self, context] in
-            let outcome = context.reply(to: conversation, settings: settings, cancellation: cancellation) { event in
-                if case .answer(let text) = event { speech?.feed(text) }
-                guard let self else { return }
-                self.queue.async { self.replyEvent(event, of: run) }
-            }
-            var failure: (any Error)?
-            if !cancellation.isCancelled {
-                speech?.finish()
-                failure = speech?.waitUntilSpoken()
-            }
-            speech?.close()
-            guard let self else { return }
-            self.queue.async { [failure] in
-                self.finish(run, outcome: outcome, message: failure.map { "the voice failed: \($0)" } ?? outcome.failure?.description)
-            }
-        }
-    }
-
-    private func replyEvent(_ event: ReplyEvent, of run: ReplyRun) {
-        guard !run.ended else { return }
-        switch event {
-        case .reasoning(let text):
-            run.mark("first_reasoning_token")
-            run.reasoning += text
-            emit("response.reasoning_text.delta", ["response_id": run.id, "item_id": run.itemID, "delta": text])
-        case .answer(let text):
-            run.mark("first_answer_token")
-            run.answer += text
-            emit("response.output_audio_transcript.delta", ["response_id": run.id, "item_id": run.itemID, "content_index": 0, "delta": text])
-        }
-    }
-
-    private func audio(_ samples: [Float], clause: String, index: Int, of run: ReplyRun) {
-        guard !run.ended, !samples.isEmpty else { return }
-        run.audioSent(samples.count, clause: clause, index: index)
-        sink(.audio(samples: samples, format: configuration.outputFormat, responseID: run.id, itemID: run.itemID))
-    }
-
-    /// Barge-in, `response.cancel`, or the session closing: audio stops now; the conversation
-    /// keeps only the words the user can have heard.
-    private func cancel(_ run: ReplyRun, reason: String) {
-        guard !run.ended else { return }
-        run.cancellation.cancel()
-        run.speech?.cancel()
-        let heard = run.heardText(untilMs: run.playedMs)
-        if !heard.isEmpty { history.appendAssistant(heard) }
-        end(run, status: "cancelled", details: ["type": "cancelled", "reason": reason], spoken: heard)
-    }
-
-    private func finish(_ run: ReplyRun, outcome: ReplyOutcome, message: String?) {
-        guard !run.ended else { return }
-        if outcome.status == .completed, message == nil {
-            let spoken = run.answer.trimmingCharacters(in: .whitespacesAndNewlines)
-            if !spoken.isEmpty { history.appendAssistant(spoken) }
-            end(run, status: "completed", details: NullValue.null, spoken: spoken, outcome: outcome)
-        } else if outcome.status == .cancelled {
-            cancel(run, reason: "cancelled")
-        } else {
-            fail(ProtocolError(type: "server_error", code: "response_failed", message: message ?? "the reply failed"))
-            end(run, status: "failed", details: ["type": "failed", "error": message ?? ""] as [String: any Sendable], spoken: "", outcome: outcome)
-        }
-    }
-
-    private func end(_ run: ReplyRun, status: String, details: any Sendable, spoken: String, outcome: ReplyOutcome? = nil) {
-        run.ended = true
-        run.mark("done")
-        if reply === run { reply = nil }
-        lastReply = run
-        emit("response.reasoning_text.done", ["response_id": run.id, "item_id": run.itemID, "text": run.reasoning])
-        emit("response.output_audio_transcript.done", ["response_id": run.id, "item_id": run.itemID, "content_index": 0, "transcript": spoken])
-        sink(.audioDone(ServerEvent("response.output_audio.done", ["response_id": run.id, "item_id": run.itemID, "content_index": 0])))
-        var usage: [String: any Sendable] = ["output_tokens": (outcome?.answerTokens ?? 0) + (outcome?.reasoningTokens ?? 0)]
-        if let outcome {
-            usage["output_token_details"] = ["reasoning_tokens": outcome.reasoningTokens, "answer_tokens": outcome.answerTokens] as [String: any Sendable]
-            usage["input_tokens"] = outcome.prefilledTokens
-        }
-        let timings = run.timings.mapValues { $0 as any Sendable }
-        emit("response.done", ["response": [
-            "id": run.id, "object": "realtime.response", "status": status, "status_details": details,
-            "output": [["id": run.itemID, "type": "message", "role": "assistant",
-                        "content": [["type": "output_audio", "transcript": spoken] as [String: any Sendable]]] as [String: any Sendable]],
-            "usage": usage,
-            "metadata": ["timings_ms": timings, "audio_ms": run.audioMs, "mode": configuration.reply.mode.rawValue] as [String: any Sendable],
-        ] as [String: any Sendable]])
-    }
-
-    private func truncate(itemID: String, audioEndMs: Int, eventID: String?) {
-        guard let run = lastReply, run.itemID == itemID else {
-            return fail(ProtocolError(code: "item_not_found", message: "no assistant item \(itemID) to truncate", eventID: eventID))
-        }
-        let heard = run.heardText(untilMs: audioEndMs)
-        history.truncateLastAssistant(toHeard: heard)
-        emit("conversation.item.truncated", ["item_id": itemID, "content_index": 0, "audio_end_ms": audioEndMs])
-    }
 
     private func updateSession(_ object: [String: Any], eventID: String?) {
         var next = configuration
@@ -395,15 +362,15 @@ public final class RealtimeSession: @unchecked Sendable {
 
     // MARK: Output
 
-    private func emit(_ type: String, _ fields: [String: any Sendable] = [:]) {
+    func emit(_ type: String, _ fields: [String: any Sendable] = [:]) {
         sink(.event(ServerEvent(type, fields)))
     }
 
-    private func fail(_ error: ProtocolError) {
+    func fail(_ error: ProtocolError) {
         sink(.event(.error(error)))
     }
 
-    private func newID(_ prefix: String) -> String {
+    func newID(_ prefix: String) -> String {
         counter += 1
         return "\(prefix)_\(id.dropFirst(5).prefix(8))\(counter)"
     }

@@ -6,13 +6,18 @@ final class ReplyRun: @unchecked Sendable {
     let id: String
     let itemID: String
     /// `speech_stopped` or `response.create`: what `timings_ms` are measured from.
-    let reference: ContinuousClock.Instant
+    var reference: ContinuousClock.Instant
     let cancellation = CancellationFlag()
     var speech: (any ReplySpeech)?
     var reasoning = ""
     var answer = ""
-    var timings: [String: Double] = [:]
+    private var marks: [String: ContinuousClock.Instant] = [:]
     var ended = false
+    /// A speculative reply keeps its output here until the turn's end is confirmed.
+    var held = false
+    var heldOutputs: [SessionOutput] = []
+    /// When held output was released: the client's audio starts then, not at `firstAudio`.
+    var releasedAt: ContinuousClock.Instant?
     /// The clauses whose audio was sent, in order, with their length in output samples.
     private(set) var clauses: [(text: String, samples: Int)] = []
     private var lastClauseIndex = -1
@@ -27,12 +32,28 @@ final class ReplyRun: @unchecked Sendable {
         self.outputRate = outputRate
     }
 
-    /// Records a timing (the first time only), in ms since the reference.
+    /// Records when a stage was reached (the first time only).
     func mark(_ name: String, at instant: ContinuousClock.Instant = .now) {
-        guard timings[name] == nil else { return }
-        let d = instant - reference
-        let ms = Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
-        timings[name] = (ms * 10).rounded() / 10
+        if marks[name] == nil { marks[name] = instant }
+    }
+
+    /// Each stage in ms since the reference; a stage reached while the reply was held counts
+    /// from when it was released (that is when the client could see it).
+    var timings: [String: Double] {
+        marks.mapValues { instant in
+            let seen = max(instant, releasedAt ?? instant)
+            return ((seen - reference).seconds * 10_000).rounded() / 10
+        }
+    }
+
+    /// A held reply goes live: what it held is shown to the client from now on.
+    func release(at instant: ContinuousClock.Instant, reference: ContinuousClock.Instant) -> [SessionOutput] {
+        self.reference = reference
+        held = false
+        releasedAt = instant
+        if firstAudio != nil { firstAudio = instant }
+        defer { heldOutputs = [] }
+        return heldOutputs
     }
 
     func audioSent(_ samples: Int, clause: String, index: Int) {

@@ -16,6 +16,9 @@ public struct VoiceActivityDetector: Sendable {
         public var threshold: Double = 0.5
         public var prefixPaddingMs: Int = 300
         public var silenceDurationMs: Int = 500
+        /// Silence after which the turn has *probably* ended: the session starts its reply then,
+        /// speculatively, and holds the audio until `silenceDurationMs` confirms the end.
+        public var pauseMs: Int = 120
         /// Speech needed before a turn starts (filters clicks and short bursts).
         public var minimumSpeechMs: Int = 100
         /// Level above the noise floor, in dB, at which the probability is one half.
@@ -31,6 +34,10 @@ public struct VoiceActivityDetector: Sendable {
         case speechStarted(sample: Int)
         /// The turn ended at this sample (the end of the last speech hop).
         case speechStopped(sample: Int)
+        /// `pauseMs` of silence after speech ending at this sample: the turn has probably ended.
+        case paused(sample: Int)
+        /// Speech again after `paused`: the turn goes on.
+        case resumed
     }
 
     public static let sampleRate = 16_000
@@ -127,10 +134,15 @@ public struct VoiceActivityDetector: Sendable {
                 return .speechStarted(sample: max(0, firstSpeech - padding))
             }
         } else if isSpeech {
+            let wasPaused = silenceRun * hopMs >= parameters.pauseMs && parameters.pauseMs < parameters.silenceDurationMs
             silenceRun = 0
             lastSpeechEnd = position
+            if wasPaused { return .resumed }
         } else {
             silenceRun += 1
+            if silenceRun * hopMs == max(hopMs, parameters.pauseMs / hopMs * hopMs), parameters.pauseMs < parameters.silenceDurationMs {
+                return .paused(sample: lastSpeechEnd)
+            }
             if silenceRun * hopMs >= parameters.silenceDurationMs {
                 inSpeech = false
                 speechRun = 0

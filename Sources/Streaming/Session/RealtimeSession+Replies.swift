@@ -1,0 +1,168 @@
+import Engine
+import Foundation
+
+/// Responses: started by the end of a turn or `response.create`, streamed as events and
+/// audio, ended by completion, failure, `response.cancel` or barge-in. All on the session's queue.
+extension RealtimeSession {
+    func requestResponse(instructions: String?, eventID: String?) {
+        if reply != nil {
+            return fail(ProtocolError(code: "conversation_already_has_active_response",
+                                      message: "a response is in progress; cancel it first", eventID: eventID))
+        }
+        if transcribing > 0 {
+            responseAfterTranscript = (instructions, .now)  // reply once the committed turn is transcribed
+            return
+        }
+        startResponse(conversation: history, instructions: instructions, reference: .now, transcriptFinal: nil)
+    }
+
+    /// Starts generating and speaking a reply to `conversation`. A `held` reply keeps its output
+    /// until `release` (or drops it in `discard`).
+    @discardableResult
+    func startResponse(conversation: ConversationHistory, instructions: String?, reference: ContinuousClock.Instant,
+                       transcriptFinal: ContinuousClock.Instant?, held: Bool = false) -> ReplyRun {
+        if let run = reply { cancel(run, reason: "superseded") }
+        let run = ReplyRun(id: newID("resp"), itemID: newID("item"), reference: reference, outputRate: configuration.outputFormat.sampleRate)
+        run.held = held
+        if let transcriptFinal { run.mark("transcript_final", at: transcriptFinal) }
+        reply = run
+        send(.event(ServerEvent("response.created", ["response": ["id": run.id, "object": "realtime.response", "status": "in_progress",
+                                                                  "output": [any Sendable]()] as [String: any Sendable]])), for: run)
+        do {
+            run.speech = try services.voice.makeSpeech(outputRate: run.outputRate) { [weak self] samples, clause, index in
+                guard let self else { return }
+                queue.async { self.audio(samples, clause: clause, index: index, of: run) }
+            }
+        } catch {
+            finish(run, outcome: ReplyOutcome(status: .failed), message: "the voice failed: \(error)")
+            return run
+        }
+        var request = conversation
+        if let instructions { request.system = instructions }
+        var replySettings = configuration.reply
+        replySettings.maxAnswerTokens = configuration.maxOutputTokens
+        let (settings, speech, cancellation) = (replySettings, run.speech, run.cancellation)
+        let prompt = request
+        engineQueue.async { [weak self, context] in
+            let outcome = context.reply(to: prompt, settings: settings, cancellation: cancellation) { event in
+                if case .answer(let text) = event { speech?.feed(text) }
+                guard let self else { return }
+                self.queue.async { self.replyEvent(event, of: run) }
+            }
+            var failure: (any Error)?
+            if !cancellation.isCancelled {
+                speech?.finish()
+                failure = speech?.waitUntilSpoken()
+            }
+            speech?.close()
+            guard let self else { return }
+            self.queue.async { [failure] in
+                self.finish(run, outcome: outcome, message: failure.map { "the voice failed: \($0)" } ?? outcome.failure?.description)
+            }
+        }
+        return run
+    }
+
+    /// A held reply becomes real: what it produced so far goes out now, the rest as it comes.
+    /// Its timings are measured from `reference` (the confirmed end of the turn), so work done
+    /// before it shows as negative or small numbers.
+    func release(_ run: ReplyRun, reference: ContinuousClock.Instant) {
+        for output in run.release(at: .now, reference: reference) { sink(output) }
+    }
+
+    /// Drops a held reply without a trace.
+    func discard(_ run: ReplyRun) {
+        run.cancellation.cancel()
+        run.speech?.cancel()
+        run.ended = true
+        run.heldOutputs = []
+        if reply === run { reply = nil }
+    }
+
+    func send(_ output: SessionOutput, for run: ReplyRun) {
+        if run.held { run.heldOutputs.append(output) } else { sink(output) }
+    }
+
+    func emit(_ type: String, _ fields: [String: any Sendable], for run: ReplyRun) {
+        send(.event(ServerEvent(type, fields)), for: run)
+    }
+
+    private func replyEvent(_ event: ReplyEvent, of run: ReplyRun) {
+        guard !run.ended else { return }
+        switch event {
+        case .reasoning(let text):
+            run.mark("first_reasoning_token")
+            run.reasoning += text
+            emit("response.reasoning_text.delta", ["response_id": run.id, "item_id": run.itemID, "delta": text], for: run)
+        case .answer(let text):
+            run.mark("first_answer_token")
+            run.answer += text
+            emit("response.output_audio_transcript.delta", ["response_id": run.id, "item_id": run.itemID, "content_index": 0, "delta": text], for: run)
+        }
+    }
+
+    private func audio(_ samples: [Float], clause: String, index: Int, of run: ReplyRun) {
+        guard !run.ended, !samples.isEmpty else { return }
+        run.audioSent(samples.count, clause: clause, index: index)
+        send(.audio(samples: samples, format: configuration.outputFormat, responseID: run.id, itemID: run.itemID), for: run)
+    }
+
+    /// Barge-in, `response.cancel`, or the session closing: audio stops now; the conversation
+    /// keeps only the words the user can have heard.
+    func cancel(_ run: ReplyRun, reason: String) {
+        guard !run.ended else { return }
+        if run.held { return discard(run) }
+        run.cancellation.cancel()
+        run.speech?.cancel()
+        let heard = run.heardText(untilMs: run.playedMs)
+        if !heard.isEmpty { history.appendAssistant(heard) }
+        end(run, status: "cancelled", details: ["type": "cancelled", "reason": reason] as [String: any Sendable], spoken: heard)
+    }
+
+    private func finish(_ run: ReplyRun, outcome: ReplyOutcome, message: String?) {
+        guard !run.ended else { return }
+        if outcome.status == .completed, message == nil {
+            let spoken = run.answer.trimmingCharacters(in: .whitespacesAndNewlines)
+            if !spoken.isEmpty { history.appendAssistant(spoken) }
+            end(run, status: "completed", details: NullValue.null, spoken: spoken, outcome: outcome)
+        } else if outcome.status == .cancelled {
+            cancel(run, reason: "cancelled")
+        } else {
+            send(.event(.error(ProtocolError(type: "server_error", code: "response_failed", message: message ?? "the reply failed"))), for: run)
+            end(run, status: "failed", details: ["type": "failed", "error": message ?? ""] as [String: any Sendable], spoken: "", outcome: outcome)
+        }
+    }
+
+    private func end(_ run: ReplyRun, status: String, details: any Sendable, spoken: String, outcome: ReplyOutcome? = nil) {
+        run.ended = true
+        run.mark("done")
+        if reply === run { reply = nil }
+        lastReply = run
+        let ids: [String: any Sendable] = ["response_id": run.id, "item_id": run.itemID]
+        emit("response.reasoning_text.done", ids.merging(["text": run.reasoning]) { a, _ in a }, for: run)
+        emit("response.output_audio_transcript.done", ids.merging(["content_index": 0, "transcript": spoken]) { a, _ in a }, for: run)
+        send(.audioDone(ServerEvent("response.output_audio.done", ids.merging(["content_index": 0]) { a, _ in a })), for: run)
+        var usage: [String: any Sendable] = ["output_tokens": (outcome?.answerTokens ?? 0) + (outcome?.reasoningTokens ?? 0)]
+        if let outcome {
+            usage["output_token_details"] = ["reasoning_tokens": outcome.reasoningTokens, "answer_tokens": outcome.answerTokens] as [String: any Sendable]
+            usage["input_tokens"] = outcome.prefilledTokens
+        }
+        emit("response.done", ["response": [
+            "id": run.id, "object": "realtime.response", "status": status, "status_details": details,
+            "output": [["id": run.itemID, "type": "message", "role": "assistant",
+                        "content": [["type": "output_audio", "transcript": spoken] as [String: any Sendable]]] as [String: any Sendable]],
+            "usage": usage,
+            "metadata": ["timings_ms": run.timings.mapValues { $0 as any Sendable }, "audio_ms": run.audioMs,
+                         "mode": configuration.reply.mode.rawValue] as [String: any Sendable],
+        ] as [String: any Sendable]], for: run)
+    }
+
+    func truncate(itemID: String, audioEndMs: Int, eventID: String?) {
+        guard let run = lastReply, run.itemID == itemID else {
+            return fail(ProtocolError(code: "item_not_found", message: "no assistant item \(itemID) to truncate", eventID: eventID))
+        }
+        let heard = run.heardText(untilMs: audioEndMs)
+        history.truncateLastAssistant(toHeard: heard)
+        emit("conversation.item.truncated", ["item_id": itemID, "content_index": 0, "audio_end_ms": audioEndMs])
+    }
+}

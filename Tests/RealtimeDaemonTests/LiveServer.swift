@@ -1,0 +1,215 @@
+import Engine
+import Foundation
+import HTTPTypes
+import HummingbirdWSClient
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Streaming
+import Synchronization
+import TTS
+@testable import RealtimeDaemon
+
+/// The real models, loaded once for all live tests.
+enum LiveModels {
+    static let shared: Result<SessionServices, any Error> = Result {
+        let resolved = try ConfigurationLoader(environment: ProcessInfo.processInfo.environment).load(file: nil, overrides: [])
+        return try ModelSet.load(try DaemonConfiguration(resolved), logger: Logger(label: "test"))
+    }
+
+    static func services() throws -> SessionServices { try shared.get() }
+
+    /// A spoken question from the project's voice, 24 kHz.
+    static func question(_ text: String) throws -> [Float] {
+        let speech = try services().voice as! SpeechReplyVoice
+        let audio = try speech.voice.synthesize(text, cancellation: nil)
+        return try Resampler.resample(audio, from: speech.voice.sampleRate, to: 24_000)
+    }
+
+    /// What Whisper hears in 24 kHz reply audio.
+    static func transcribe24k(_ audio: [Float]) throws -> String {
+        try services().transcriber.transcribeLong(try Resampler.resample(audio, from: 24_000, to: 16_000)).text
+    }
+}
+
+/// The server on a free loopback port, stopped by graceful shutdown.
+final class LiveServer: Sendable {
+    let port: Int
+    let metrics: DaemonMetrics
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+
+    var url: String { "ws://127.0.0.1:\(port)/v1/realtime?model=test" }
+    var httpBase: String { "http://127.0.0.1:\(port)" }
+
+    static func start(token: String? = nil, origins: [String] = [], maxSessions: Int = 4, maxMessageBytes: Int = 1 << 20,
+                      defaults: SessionConfiguration = SessionConfiguration()) async throws -> LiveServer {
+        let services = try LiveModels.services()
+        let metrics = DaemonMetrics()
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let settings = DaemonConfiguration.ServerSettings(host: "127.0.0.1", port: 0, token: token, allowedOrigins: origins,
+                                                          maxSessions: maxSessions, maxMessageBytes: maxMessageBytes)
+        var logger = Logger(label: "live-server")
+        logger.logLevel = .critical
+        let server = RealtimeServer(settings: settings, services: services, defaults: defaults, metrics: metrics, logger: logger) {
+            continuation.yield($0)
+        }
+        let group = ServiceGroup(services: [server], logger: logger)
+        let task = Task { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw CancellationError() }
+        return LiveServer(port: port, metrics: metrics, group: group, task: task)
+    }
+
+    private init(port: Int, metrics: DaemonMetrics, group: ServiceGroup, task: Task<Void, any Error>) {
+        self.port = port
+        self.metrics = metrics
+        self.group = group
+        self.task = task
+    }
+
+    func stop() async {
+        await group.triggerGracefulShutdown()
+        _ = await task.result
+    }
+
+    /// An HTTP request with curl (a client we did not write); returns the status code and body.
+    func curl(_ path: String, headers: [String] = [], upgrade: Bool = false) throws -> (status: Int, body: String) {
+        var arguments = ["-s", "--max-time", upgrade ? "1" : "3", "-o", "-", "-w", "\n%{http_code}"]
+        if upgrade {
+            arguments += ["-H", "Connection: Upgrade", "-H", "Upgrade: websocket", "-H", "Sec-WebSocket-Version: 13",
+                          "-H", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="]
+        }
+        for h in headers { arguments += ["-H", h] }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = arguments + [httpBase + path]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
+    }
+}
+
+/// A scripted realtime client over a real WebSocket: send events and audio, wait for events.
+final class RealtimeClient: Sendable {
+    struct Received: @unchecked Sendable {
+        var events: [[String: Any]] = []
+        var binary: [[UInt8]] = []
+        /// Index into `events` at which each binary frame arrived.
+        var binaryAfterEvent: [Int] = []
+        var closed = false
+    }
+
+    let outbound: WebSocketOutboundWriter
+    private let received = Mutex(Received())
+
+    init(outbound: WebSocketOutboundWriter) { self.outbound = outbound }
+
+    /// Connects, runs `body` with the client, then closes.
+    static func session(_ url: String, headers: HTTPFields = [:], body: @escaping @Sendable (RealtimeClient) async throws -> Void) async throws {
+        var configuration = WebSocketClientConfiguration()
+        configuration.maxFrameSize = 1 << 24
+        configuration.additionalHeaders = headers
+        var logger = Logger(label: "client")
+        logger.logLevel = .warning
+        try await WebSocketClient.connect(url: url, configuration: configuration, logger: logger) { inbound, outbound, _ in
+            let client = RealtimeClient(outbound: outbound)
+            let reader = Task {
+                for try await message in inbound.messages(maxSize: 1 << 24) {
+                    client.store(message)
+                }
+                client.received.withLock { $0.closed = true }
+            }
+            defer { reader.cancel() }
+            try await body(client)
+            try await outbound.close(.normalClosure, reason: nil)
+        }
+    }
+
+    private func store(_ message: WebSocketMessage) {
+        received.withLock { r in
+            switch message {
+            case .text(let text):
+                if let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] { r.events.append(object) }
+            case .binary(let buffer):
+                r.binary.append(Array(buffer.readableBytesView))
+                r.binaryAfterEvent.append(r.events.count)
+            }
+        }
+    }
+
+    var snapshot: Received { received.withLock { $0 } }
+    var events: [[String: Any]] { snapshot.events }
+    func events(_ type: String) -> [[String: Any]] { events.filter { $0["type"] as? String == type } }
+
+    func send(_ event: [String: Any]) async throws {
+        let data = try JSONSerialization.data(withJSONObject: event)
+        try await outbound.write(.text(String(decoding: data, as: UTF8.self)))
+    }
+
+    func sendText(_ text: String) async throws { try await outbound.write(.text(text)) }
+    func sendBinary(_ bytes: [UInt8]) async throws { try await outbound.write(.binary(ByteBuffer(bytes: bytes))) }
+
+    /// Waits for the `count`-th event of `type` (and returns it), failing after `timeout` seconds.
+    @discardableResult
+    func wait(for type: String, count: Int = 1, timeout: Double = 60, where predicate: @Sendable ([String: Any]) -> Bool = { _ in true }) async throws -> [String: Any] {
+        let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
+        while ContinuousClock.now < deadline {
+            let matches = events(type).filter(predicate)
+            if matches.count >= count { return matches[count - 1] }
+            if snapshot.closed { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw LiveTestError.timeout("no \(type) (#\(count)); got \(events.compactMap { $0["type"] as? String })")
+    }
+
+    /// Streams 24 kHz audio as PCM appends in 20 ms frames, `speed` times faster than real time.
+    func sendPCM(_ audio: [Float], speed: Double = 1) async throws {
+        for start in stride(from: 0, to: audio.count, by: 480) {
+            let frame = Array(audio[start..<min(audio.count, start + 480)])
+            try await send(["type": "input_audio_buffer.append", "audio": SampleConversion.floatToBase64PCM16(frame)])
+            try await Task.sleep(for: .microseconds(Int(20_000 / speed)))
+        }
+    }
+
+    /// The reply audio received as PCM deltas for a response.
+    func pcmAudio(response id: String) throws -> [Float] {
+        var audio: [Float] = []
+        for event in events("response.output_audio.delta") where event["response_id"] as? String == id {
+            audio += try SampleConversion.base64PCM16ToFloat(event["delta"] as? String ?? "")
+        }
+        return audio
+    }
+}
+
+/// How far what was heard is from what was written, letters only (0 = the same): robust to
+/// word splits ("Santoramazona" heard as "Santora Amazona") and punctuation.
+func letterErrorRate(written: String, heard: String) -> Double {
+    let letters = { (s: String) in Array(s.lowercased().filter { $0.isLetter || $0.isNumber }) }
+    let a = letters(written), b = letters(heard)
+    return Double(EditDistance.levenshtein(a, b)) / Double(max(a.count, 1))
+}
+
+enum LiveTestError: Error, CustomStringConvertible {
+    case timeout(String)
+    var description: String { switch self { case .timeout(let s): "timeout: \(s)" } }
+}
+
+/// Silence of `seconds` at 24 kHz (with a little noise, as a real microphone has).
+func silence24k(_ seconds: Double) -> [Float] {
+    var rng = SplitMix64(seed: 7)
+    return (0..<Int(seconds * 24_000)).map { _ in Float(rng.nextUnitDouble() - 0.5) * 0.0004 }
+}
+
+extension Dictionary where Key == String, Value == Any {
+    subscript(path path: String) -> Any? {
+        var current: Any? = self
+        for key in path.split(separator: ".") { current = (current as? [String: Any])?[String(key)] }
+        return current
+    }
+}

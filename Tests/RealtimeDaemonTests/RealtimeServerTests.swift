@@ -1,0 +1,252 @@
+import Engine
+import Foundation
+import HTTPTypes
+import Streaming
+import Testing
+@testable import RealtimeDaemon
+
+/// The daemon's WebSocket server, live on a loopback port with the real models, driven by a
+/// real WebSocket client (and curl for the HTTP side).
+@Suite(.serialized) struct RealtimeServerTests {
+    static let question = "What is the capital of France?"
+
+    @Test func spokenQuestionInPCMModeGetsASpokenAnswer() async throws {
+        let server = try await LiveServer.start()
+        let audio = try LiveModels.question(Self.question) + silence24k(1.5)
+        try await RealtimeClient.session(server.url) { client in
+            let created = try await client.wait(for: "session.created")
+            #expect(created[path: "server.protocol"] as? Int == 1)
+            try await client.send(["type": "session.update", "session": ["type": "realtime", "reasoning": ["mode": "speak_first"]]])
+            let updated = try await client.wait(for: "session.updated")
+            #expect(updated[path: "session.reasoning.mode"] as? String == "speak_first")
+            try await client.sendPCM(audio, speed: 2)
+            let done = try await client.wait(for: "response.done")
+            #expect(done[path: "response.status"] as? String == "completed")
+            let transcript = try await client.wait(for: "conversation.item.input_audio_transcription.completed")["transcript"] as? String ?? ""
+            #expect(transcript.lowercased().contains("capital"), "heard: \(transcript)")
+            for type in ["input_audio_buffer.speech_started", "input_audio_buffer.speech_stopped", "input_audio_buffer.committed",
+                         "response.created", "response.output_audio_transcript.done", "response.output_audio.done"] {
+                #expect(!client.events(type).isEmpty, "no \(type)")
+            }
+            let id = done[path: "response.id"] as? String ?? ""
+            let answer = try await client.wait(for: "response.output_audio_transcript.done")["transcript"] as? String ?? ""
+            let reply = try client.pcmAudio(response: id)
+            #expect(reply.count > 24_000 / 2, "reply audio: \(reply.count) samples")
+            // The audio says the answer text (thinking is never spoken).
+            let heard = try LiveModels.transcribe24k(reply)
+            let error = letterErrorRate(written: answer, heard: heard)
+            #expect(error <= 0.2, "answer '\(answer)' was heard as '\(heard)' (letter error rate \(error))")
+            let timings = done[path: "response.metadata.timings_ms"] as? [String: Any] ?? [:]
+            for key in ["first_answer_token", "first_audio", "done"] { #expect(timings[key] != nil, "timings: \(timings)") }
+            // The partial transcript arrived while the question was still being spoken or right after.
+            #expect(!client.events("response.output_audio.delta").isEmpty)
+            #expect(client.snapshot.binary.isEmpty, "PCM mode sends no binary frames")
+        }
+        let metrics = try server.curl("/metrics")
+        #expect(metrics.body.contains("rtd_responses_total{status=\"completed\"} 1"), "\(metrics.body)")
+        #expect(metrics.body.contains("rtd_reply_stage_seconds_bucket"))
+        await server.stop()
+    }
+
+    @Test func opusModeCarriesAudioInBinaryFramesBothWays() async throws {
+        let server = try await LiveServer.start()
+        let question48k = try Resampler.resample(try LiveModels.question(Self.question) + silence24k(1.5), from: 24_000, to: 48_000)
+        try await RealtimeClient.session(server.url) { client in
+            try await client.wait(for: "session.created")
+            let opus: [String: Any] = ["type": "audio/opus", "rate": 48_000]
+            try await client.send(["type": "session.update", "session": ["audio": ["input": ["format": opus], "output": ["format": opus]]]])
+            let updated = try await client.wait(for: "session.updated")
+            #expect(updated[path: "session.audio.output.format.type"] as? String == "audio/opus")
+            let encoder = try OpusEncoder(bitrate: 32_000)
+            for start in stride(from: 0, to: question48k.count - 960, by: 960) {
+                try await client.sendBinary(try encoder.encode(Array(question48k[start..<start + 960])))
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            let done = try await client.wait(for: "response.done")
+            #expect(done[path: "response.status"] as? String == "completed")
+            let snapshot = client.snapshot
+            #expect(snapshot.binary.count > 10, "\(snapshot.binary.count) Opus packets")
+            #expect(client.events("response.output_audio.delta").isEmpty, "Opus mode sends audio only as binary frames")
+            // Every packet came before output_audio.done.
+            let doneIndex = snapshot.events.firstIndex { $0["type"] as? String == "response.output_audio.done" } ?? -1
+            #expect(snapshot.binaryAfterEvent.allSatisfy { $0 <= doneIndex })
+            let decoder = try OpusDecoder()
+            var reply: [Float] = []
+            for packet in snapshot.binary { reply += try decoder.decode(packet) }
+            let heard = try LiveModels.transcribe24k(try Resampler.resample(reply, from: 48_000, to: 24_000))
+            let answer = try await client.wait(for: "response.output_audio_transcript.done")["transcript"] as? String ?? ""
+            let error = letterErrorRate(written: answer, heard: heard)
+            #expect(error <= 0.2, "answer '\(answer)' was heard as '\(heard)' (letter error rate \(error))")
+        }
+        await server.stop()
+    }
+
+    @Test func manualTurnsAreCommittedByTheClient() async throws {
+        let server = try await LiveServer.start()
+        let audio = try LiveModels.question(Self.question)
+        try await RealtimeClient.session(server.url) { client in
+            try await client.wait(for: "session.created")
+            try await client.send(["type": "session.update", "session": ["audio": ["input": ["turn_detection": NSNull()]]]])
+            let updated = try await client.wait(for: "session.updated")
+            #expect(updated[path: "session.audio.input.turn_detection"] is NSNull)
+            try await client.sendPCM(audio + silence24k(1.0), speed: 4)
+            // No VAD: nothing happens until the commit.
+            #expect(client.events("input_audio_buffer.speech_started").isEmpty)
+            #expect(client.events("response.created").isEmpty)
+            try await client.send(["type": "input_audio_buffer.commit"])
+            try await client.send(["type": "response.create"])
+            try await client.wait(for: "input_audio_buffer.committed")
+            let transcript = try await client.wait(for: "conversation.item.input_audio_transcription.completed")["transcript"] as? String ?? ""
+            #expect(transcript.lowercased().contains("capital"))
+            let done = try await client.wait(for: "response.done")
+            #expect(done[path: "response.status"] as? String == "completed")
+            // Cleared audio is dropped.
+            try await client.sendPCM(silence24k(0.5), speed: 10)
+            try await client.send(["type": "input_audio_buffer.clear"])
+            try await client.wait(for: "input_audio_buffer.cleared")
+            try await client.send(["type": "input_audio_buffer.commit"])
+            let error = try await client.wait(for: "error")
+            #expect(error[path: "error.code"] as? String == "input_audio_buffer_commit_empty")
+        }
+        await server.stop()
+    }
+
+    @Test func typedUserMessagesGetSpokenReplies() async throws {
+        let server = try await LiveServer.start()
+        try await RealtimeClient.session(server.url) { client in
+            try await client.wait(for: "session.created")
+            try await client.send(["type": "conversation.item.create", "event_id": "typed-1",
+                                   "item": ["type": "message", "role": "user", "content": [["type": "input_text", "text": "Say hello to me."]]]])
+            try await client.wait(for: "conversation.item.created")
+            try await client.send(["type": "response.create"])
+            let done = try await client.wait(for: "response.done")
+            #expect(done[path: "response.status"] as? String == "completed")
+            let id = done[path: "response.id"] as? String ?? ""
+            #expect(try client.pcmAudio(response: id).count > 2_400)
+            let answer = client.events("response.output_audio_transcript.delta").compactMap { $0["delta"] as? String }.joined()
+            #expect(!answer.isEmpty)
+            // Thinking is never in the spoken transcript.
+            let reasoning = client.events("response.reasoning_text.delta").compactMap { $0["delta"] as? String }.joined()
+            #expect(!answer.contains("<think>") && !answer.contains("</think>"))
+            #expect(!reasoning.isEmpty, "the formulation stream thought")
+        }
+        await server.stop()
+    }
+
+    @Test func speakingDuringAReplyStopsItAndKeepsOnlyWhatWasHeard() async throws {
+        var defaults = SessionConfiguration()
+        defaults.maxOutputTokens = 200
+        defaults.instructions = "You are a storyteller. Tell a long story with many sentences."
+        let server = try await LiveServer.start(defaults: defaults)
+        let question = try LiveModels.question("Please tell me a long story about a dragon and a knight.")
+        let interruption = try LiveModels.question("Stop, that is enough.")
+        try await RealtimeClient.session(server.url) { client in
+            try await client.wait(for: "session.created")
+            try await client.sendPCM(question + silence24k(0.8), speed: 2)
+            let first = try await client.wait(for: "response.output_audio.delta")
+            let id = first["response_id"] as? String ?? ""
+            // Keep "playing" for a moment, then talk over the reply (real-time pace, as a person would).
+            try await client.sendPCM(silence24k(0.6), speed: 1)
+            try await client.sendPCM(interruption + silence24k(1.0), speed: 1)
+            let done = try await client.wait(for: "response.done") { $0[path: "response.id"] as? String == id }
+            #expect(done[path: "response.status"] as? String == "cancelled")
+            #expect(done[path: "response.status_details.reason"] as? String == "turn_detected")
+            let events = client.events
+            let started = events.lastIndex { $0["type"] as? String == "input_audio_buffer.speech_started" } ?? 0
+            let cancelledAt = events.firstIndex { $0["type"] as? String == "response.done" && ($0[path: "response.id"] as? String) == id } ?? 0
+            // The barge-in cancels the reply right away: its done follows speech_started with no audio in between.
+            #expect(cancelledAt > started)
+            let audioBetween = events[started..<cancelledAt].filter { $0["type"] as? String == "response.output_audio.delta" && $0["response_id"] as? String == id }
+            #expect(audioBetween.isEmpty, "\(audioBetween.count) audio deltas after speech started")
+            #expect(events[cancelledAt...].allSatisfy { !($0["type"] as? String == "response.output_audio.delta" && $0["response_id"] as? String == id) })
+            // What is kept is what was heard: a prefix of what was written.
+            let heard = done[path: "response.output"].flatMap { ($0 as? [[String: Any]])?.first?[path: "content"] as? [[String: Any]] }?.first?["transcript"] as? String ?? ""
+            let written = events.filter { $0["type"] as? String == "response.output_audio_transcript.delta" && $0["response_id"] as? String == id }
+                .compactMap { $0["delta"] as? String }.joined()
+            #expect(heard.count < written.count, "heard '\(heard)' of '\(written)'")
+            // The interruption is a new turn, answered in its turn.
+            let next = try await client.wait(for: "response.done", count: 2)
+            #expect(next[path: "response.status"] as? String == "completed")
+        }
+        await server.stop()
+    }
+
+    @Test func malformedInputGetsErrorsAndTheSessionGoesOn() async throws {
+        let server = try await LiveServer.start(maxMessageBytes: 64 * 1024)
+        try await RealtimeClient.session(server.url) { client in
+            try await client.wait(for: "session.created")
+            var expected: [String] = []
+            func expectError(_ code: String) async throws {
+                expected.append(code)
+                try await client.wait(for: "error", count: expected.count)
+            }
+            try await client.sendText("not json"); try await expectError("invalid_json")
+            try await client.sendText("[1,2]"); try await expectError("invalid_json")
+            try await client.sendText(#"{"event_id":"e1"}"#); try await expectError("missing_type")
+            try await client.send(["type": "no.such.event", "event_id": "e2"]); try await expectError("unknown_event")
+            try await client.send(["type": "input_audio_buffer.append", "audio": "%%%not base64%%%"]); try await expectError("invalid_value")
+            try await client.send(["type": "input_audio_buffer.append", "audio": "AAAA"]); try await expectError("invalid_value")  // 3 bytes: not 16-bit samples
+            try await client.send(["type": "input_audio_buffer.append"]); try await expectError("invalid_value")
+            try await client.send(["type": "session.update", "session": ["audio": ["input": ["format": ["type": "audio/pcm", "rate": 16_000]]]]])
+            try await expectError("invalid_value")
+            try await client.send(["type": "session.update", "session": ["reasoning": ["mode": "ponder"]]]); try await expectError("invalid_value")
+            try await client.send(["type": "session.update", "session": ["audio": ["input": ["turn_detection": ["type": "server_vad", "threshold": 7]]]]])
+            try await expectError("invalid_value")
+            try await client.send(["type": "conversation.item.create", "item": ["type": "message", "role": "assistant", "content": [["type": "input_text", "text": "x"]]]])
+            try await expectError("invalid_value")
+            try await client.send(["type": "conversation.item.truncate", "item_id": "nope", "content_index": 0, "audio_end_ms": 10])
+            try await expectError("item_not_found")
+            try await client.send(["type": "input_audio_buffer.commit"]); try await expectError("input_audio_buffer_commit_empty")
+            try await client.sendText(String(repeating: " ", count: 100 * 1024) + "{}"); try await expectError("message_too_large")
+            try await client.sendBinary([1, 2, 3]); try await expectError("binary_not_expected")
+            try await client.send(["type": "session.update", "session": ["audio": ["input": ["format": ["type": "audio/opus"]]]]])
+            try await client.wait(for: "session.updated")
+            try await client.sendBinary(Array("OggS".utf8) + [0, 2, 0, 0]); try await expectError("ogg_not_supported")
+            try await client.sendBinary([0xFF, 0xFF, 0xFF, 0xFF, 0xFF]); try await expectError("invalid_opus")
+            try await client.send(["type": "input_audio_buffer.append", "audio": "AAAA"]); try await expectError("invalid_value")
+            // Every error names its code, and the session still answers.
+            let codes = client.events("error").compactMap { $0[path: "error.code"] as? String }
+            #expect(codes == expected)
+            #expect(client.events("error").first { ($0[path: "error.event_id"] as? String) == "e2" } != nil)
+            try await client.send(["type": "session.update", "session": ["instructions": "Be brief."]])
+            try await client.wait(for: "session.updated", count: 2)
+        }
+        await server.stop()
+    }
+
+    @Test func tokensAndOriginsAreCheckedBeforeTheUpgrade() async throws {
+        // (Our WebSocket client library sends the Origin ws://127.0.0.1.)
+        let server = try await LiveServer.start(token: "s3cret", origins: ["https://app.example", "ws://127.0.0.1"])
+        #expect(try server.curl("/v1/realtime", upgrade: true).status == 401)
+        #expect(try server.curl("/v1/realtime", headers: ["Authorization: Bearer wrong"], upgrade: true).status == 401)
+        #expect(try server.curl("/v1/realtime", headers: ["Authorization: Bearer s3cret"], upgrade: true).status == 101)
+        #expect(try server.curl("/v1/realtime", headers: ["Sec-WebSocket-Protocol: realtime, openai-insecure-api-key.s3cret"], upgrade: true).status == 101)
+        #expect(try server.curl("/v1/realtime", headers: ["Authorization: Bearer s3cret", "Origin: https://evil.example"], upgrade: true).status == 403)
+        #expect(try server.curl("/v1/realtime", headers: ["Authorization: Bearer s3cret", "Origin: https://app.example"], upgrade: true).status == 101)
+        #expect(try server.curl("/healthz").status == 200)
+        // A real client with the subprotocol gets the session, and `realtime` chosen as its protocol.
+        var headers = HTTPFields()
+        headers[.secWebSocketProtocol] = "realtime, openai-insecure-api-key.s3cret"
+        try await RealtimeClient.session(server.url, headers: headers) { client in
+            try await client.wait(for: "session.created")
+        }
+        await server.stop()
+    }
+
+    @Test func sessionsBeyondTheLimitAreToldTheServerIsOverloaded() async throws {
+        let server = try await LiveServer.start(maxSessions: 1)
+        try await RealtimeClient.session(server.url) { first in
+            try await first.wait(for: "session.created")
+            try await RealtimeClient.session(server.url) { second in
+                let error = try await second.wait(for: "error")
+                #expect(error[path: "error.code"] as? String == "overloaded")
+            }
+            // The first session is unaffected.
+            try await first.send(["type": "session.update", "session": ["instructions": "Hi."]])
+            try await first.wait(for: "session.updated")
+        }
+        let metrics = try server.curl("/metrics").body
+        #expect(metrics.contains("rtd_sessions_refused_total 1"))
+        await server.stop()
+    }
+}
