@@ -14,7 +14,7 @@ struct RealtimeDaemonCommand: AsyncParsableCommand {
             variable or --set KEY=VALUE; `realtime-daemon config keys` lists them.
             """,
         version: version,
-        subcommands: [ServeCommand.self, GenerateCommand.self, TranscribeCommand.self, SpeakCommand.self, ModelsCommand.self, ConfigCommand.self, BenchCommand.self],
+        subcommands: [ServeCommand.self, GenerateCommand.self, TranscribeCommand.self, SpeakCommand.self, ConverseCommand.self, ModelsCommand.self, ConfigCommand.self, BenchCommand.self],
         defaultSubcommand: nil
     )
 

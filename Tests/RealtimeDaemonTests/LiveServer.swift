@@ -75,7 +75,7 @@ final class LiveServer: Sendable {
 
     /// An HTTP request with curl (a client we did not write); returns the status code and body.
     func curl(_ path: String, headers: [String] = [], upgrade: Bool = false) throws -> (status: Int, body: String) {
-        var arguments = ["-s", "--max-time", upgrade ? "1" : "3", "-o", "-", "-w", "\n%{http_code}"]
+        var arguments = ["-s", "--max-time", upgrade ? "2" : "20", "-o", "-", "-w", "\n%{http_code}"]
         if upgrade {
             arguments += ["-H", "Connection: Upgrade", "-H", "Upgrade: websocket", "-H", "Sec-WebSocket-Version: 13",
                           "-H", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="]

@@ -1,0 +1,123 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Streaming
+import Synchronization
+
+struct ConverseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "converse",
+        abstract: "One spoken turn through the whole pipeline: question audio in, spoken reply out.",
+        discussion: """
+            The question is fed to a session exactly as a client's microphone would feed it: in \
+            20 ms frames at real-time pace, then silence until the server's turn detection ends \
+            the turn. The session transcribes while the question plays, thinks and speaks as the \
+            chosen mode says, and the reply's audio is written to --out. Prints the transcript, \
+            the reasoning, the answer and the timings (ms from the end of the turn).
+            """
+    )
+
+    @OptionGroup var options: GlobalOptions
+    @Option(name: .customLong("in"), help: ArgumentHelp("The question: a WAV, FLAC or Ogg file (any rate, mono or stereo).", valueName: "file"))
+    var input: String
+    @Option(help: ArgumentHelp("Where to write the reply (WAV, 24 kHz).", valueName: "file")) var out: String
+    @Option(help: "speak_first, think_first or think_before_speaking (default: reply.mode).") var mode: String?
+    @Option(help: "Feed the question this many times faster than real time (1 = a person speaking).") var pace: Double = 1
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func validate() throws {
+        if let mode, ReplyMode(rawValue: mode) == nil {
+            throw ValidationError("--mode must be speak_first, think_first or think_before_speaking (got \(mode))")
+        }
+        guard pace >= 1, pace <= 100 else { throw ValidationError("--pace must be between 1 and 100") }
+    }
+
+    func run() throws {
+        let (_, config) = try options.resolve()
+        let logger = LogSetup.bootstrap(level: config.logLevel)
+        let question = try AudioFile.read(path: input, sampleRate: 24_000)
+        let mono = question.samples
+        let services = try ModelSet.load(config, logger: logger)
+        var defaults = SessionConfiguration()
+        defaults.reply = config.reply
+        if let mode { defaults.reply.mode = ReplyMode(rawValue: mode) ?? defaults.reply.mode }
+
+        let record = Mutex(ConversationRecord())
+        let finished = DispatchSemaphore(value: 0)
+        let session = RealtimeSession(services: services, configuration: defaults) { output in
+            if record.withLock({ $0.take(output) }) { finished.signal() }
+        }
+        // The question at real-time pace, then silence (with a trace of noise, as a microphone
+        // has) until the reply is complete or 30 s have passed.
+        let frame = 480
+        var rng = SplitMix64(seed: 1)
+        let started = ContinuousClock.now
+        var sent = 0
+        var audio = mono
+        while true {
+            if sent + frame > audio.count {
+                if record.withLock({ $0.done != nil }) || sent > mono.count + 30 * 24_000 { break }
+                audio += (0..<frame).map { _ in Float(rng.nextUnitDouble() - 0.5) * 0.0004 }
+            }
+            session.appendAudio(Array(audio[sent..<(sent + frame)]))
+            sent += frame
+            let due = started + .microseconds(Int(Double(sent) / 24_000 / pace * 1_000_000))
+            let wait = due - ContinuousClock.now
+            if wait > .zero { Thread.sleep(forTimeInterval: wait.seconds) }
+        }
+        _ = finished.wait(timeout: .now() + 5)
+        session.close()
+        let result = record.withLock { $0 }
+        try AudioFile.write(result.reply, sampleRate: 24_000, to: out)
+        guard let done = result.done else { throw ValidationError("no reply within 30 s of the question (errors: \(result.errors))") }
+        let timings = (done["metadata"] as? [String: any Sendable])?["timings_ms"] as? [String: any Sendable] ?? [:]
+        if json {
+            try JSONLine.print([
+                "transcript": result.transcript, "reasoning": result.reasoning, "answer": result.answer,
+                "status": done["status"] as? String ?? "", "mode": defaults.reply.mode.rawValue,
+                "reply_seconds": Double(result.reply.count) / 24_000, "timings_ms": timings.mapValues { $0 as Any },
+                "errors": result.errors,
+            ])
+        } else {
+            print("transcript: \(result.transcript)")
+            print("reasoning:  \(result.reasoning.trimmingCharacters(in: .whitespacesAndNewlines))")
+            print("answer:     \(result.answer.trimmingCharacters(in: .whitespacesAndNewlines))")
+            let ordered = ["transcript_final", "first_reasoning_token", "first_answer_token", "first_audio", "done"]
+            print("timings:    " + ordered.compactMap { key in (timings[key] as? Double).map { "\(key) \(Int($0)) ms" } }.joined(separator: ", "))
+            print("reply:      \(String(format: "%.2f", Double(result.reply.count) / 24_000)) s of audio written to \(out)")
+        }
+    }
+}
+
+/// What a `converse` turn produced, gathered from the session's output.
+struct ConversationRecord: Sendable {
+    var transcript = ""
+    var reasoning = ""
+    var answer = ""
+    var reply: [Float] = []
+    var errors: [String] = []
+    var done: [String: any Sendable]?
+
+    /// Takes one output; true once the reply is complete.
+    mutating func take(_ output: SessionOutput) -> Bool {
+        switch output {
+        case .audio(let samples, _, _, _):
+            reply += samples
+        case .audioDone:
+            break
+        case .event(let event):
+            let f = event.fields
+            switch event.type {
+            case "conversation.item.input_audio_transcription.completed": transcript = f["transcript"] as? String ?? ""
+            case "response.reasoning_text.delta": reasoning += f["delta"] as? String ?? ""
+            case "response.output_audio_transcript.delta": answer += f["delta"] as? String ?? ""
+            case "error": errors.append(((f["error"] as? [String: any Sendable])?["message"] as? String) ?? "error")
+            case "response.done":
+                done = f["response"] as? [String: any Sendable]
+                return true
+            default: break
+            }
+        }
+        return false
+    }
+}
