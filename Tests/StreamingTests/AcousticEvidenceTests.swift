@@ -34,6 +34,12 @@ import Testing
         let female = AcousticEvidence.measure(try Self.clip("espeak-03.flac"))  // espeak en+f3
         print("joe: \(joe.summary)\nespeak f3: \(female.summary)")
         #expect(joe.summary.contains("non-speech: none noticed"))
+        // Every Piper sentence of the test set is speech with voiced sounds, not "noise".
+        for n in 1...8 {
+            let e = AcousticEvidence.measure(try Self.clip(String(format: "piper-%02d.flac", n)))
+            #expect(e.voicedFraction > 0.2, "piper-\(n): voiced \(e.voicedFraction) \(e.summary)")
+            #expect(e.summary.contains("non-speech: none noticed"), "piper-\(n): \(e.summary)")
+        }
         #expect(joe.summary.contains("rising at the end"))  // "Could you explain how a rainbow forms?"
         let joePitch: Double = joe.pitchMedianHz ?? 0, femalePitch: Double = female.pitchMedianHz ?? 0
         #expect(joePitch > 70 && joePitch < 180)

@@ -37,7 +37,10 @@ struct ServeCommand: AsyncParsableCommand {
 
         var services: [any Service] = [RealtimeServer(settings: config.server, services: models, defaults: defaults, metrics: metrics, logger: logger)]
         do {
-            if let audio = try AudioDevicesService.open(config, logger: logger) { services.append(audio) }
+            if let audio = try AudioDevicesService.open(config, logger: logger) {
+                audio.voiceLoop = (models, defaults, metrics)
+                services.append(audio)
+            }
         } catch {
             logger.error("\(error)")
             throw ExitCode(1)
