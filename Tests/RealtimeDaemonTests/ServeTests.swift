@@ -1,4 +1,5 @@
 import Foundation
+import Streaming
 import Testing
 
 /// Runs the real `realtime-daemon` binary: serve with ALSA devices from the file plugin, under a
@@ -106,6 +107,66 @@ import Testing
         // The speaker got period after period of silence while idle.
         let played = (try? FileManager.default.attributesOfItem(atPath: dir.path + "/speaker.raw")[.size] as? Int) ?? 0
         #expect(played > 0)
+    }
+
+    /// The local voice loop end to end through ALSA's file plugin: a spoken question on the
+    /// "microphone" gets a spoken reply on the "speaker".
+    @Test func localVoiceLoopAnswersASpokenQuestion() throws {
+        let dir = Self.temporaryDirectory()
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../EngineTests/Fixtures/whisper/audio").standardized
+        let question = try AudioFile.read(path: fixtures.appendingPathComponent("piper-02.flac").path, sampleRate: 16_000).samples
+        let silence = [Float](repeating: 0, count: 16_000)
+        let mic = silence + question + silence + silence + silence + silence
+        try Data(SampleConversion.floatToPCM16LE(mic)).write(to: dir.appendingPathComponent("mic.raw"))
+        let alsa = dir.appendingPathComponent("asound.conf")
+        try """
+            pcm.testmic { type file; slave.pcm "null"; file "/dev/null"; infile "\(dir.path)/mic.raw"; format "raw" }
+            pcm.testspeaker { type file; slave.pcm "null"; file "\(dir.path)/speaker.raw"; format "raw" }
+            """.write(to: alsa, atomically: true, encoding: .utf8)
+        let (process, errors) = try Self.run(
+            ["serve", "--set", "audio.enabled=on", "--set", "audio.capture_device=testmic", "--set", "audio.playback_device=testspeaker",
+             "--set", "audio.alsa_config=\(alsa.path)", "--set", "server.port=0", "--set", "audio.playback_rate=48000"])
+        // Wait for the reply to be logged (the question starts 1 s in and lasts about 2 s), then
+        // for its audio to be played, then stop.
+        var log = ""
+        let reader = errors.fileHandleForReading
+        let deadline = Date().addingTimeInterval(90)
+        while Date() < deadline, !log.contains("replied") {
+            let data = reader.availableData
+            if data.isEmpty { break }
+            log += String(decoding: data, as: UTF8.self)
+        }
+        // The reply plays in real time: wait until the speaker has been quiet for 1.5 s.
+        let speaker = dir.appendingPathComponent("speaker.raw")
+        func loudPeriods() -> Int {
+            let played = (try? SampleConversion.pcm16LEToFloat((try? Data(contentsOf: speaker)) ?? Data())) ?? []
+            return stride(from: 0, to: max(0, played.count - 960), by: 960).filter { start in
+                played[start..<start + 960].map { $0 * $0 }.reduce(0, +) / 960 > 1e-5
+            }.count
+        }
+        var (last, steady) = (-1, 0)
+        while Date() < deadline, steady < 3 {
+            Thread.sleep(forTimeInterval: 0.5)
+            let now = loudPeriods()
+            (last, steady) = (now, now == last && now > 0 ? steady + 1 : 0)
+        }
+        kill(process.processIdentifier, SIGTERM)
+        log += String(decoding: reader.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "log: \(log)")
+        #expect(log.contains("local voice loop running"))
+        #expect(log.contains("heard"), "log: \(log)")
+        #expect(log.contains("status=completed"), "log: \(log)")
+        // The speaker played the reply: seconds of sound, and it says what the log says was said.
+        let raw = try Data(contentsOf: speaker)
+        let played = try SampleConversion.pcm16LEToFloat(raw)
+        let loud = stride(from: 0, to: played.count - 960, by: 960).filter { start in
+            played[start..<start + 960].map { $0 * $0 }.reduce(0, +) / 960 > 1e-5
+        }
+        #expect(loud.count > 25, "\(loud.count) loud 20 ms periods on the speaker")
+        let said = log.components(separatedBy: "said=").last?.components(separatedBy: " status=").first ?? ""
+        let heard = try LiveModels.transcribe24k(try Resampler.resample(played, from: 48_000, to: 24_000))
+        #expect(letterErrorRate(written: said, heard: heard) <= 0.25, "said '\(said)', the speaker played '\(heard)'")
     }
 
     @Test func missingModelsAreNamedWithTheFix() throws {
