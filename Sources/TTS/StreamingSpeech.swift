@@ -178,7 +178,8 @@ public final class StreamingSpeech: @unchecked Sendable {
                     // Only the first clause of a reply is worth splitting for an earlier start:
                     // later ones are ready before the audio ahead of them has played.
                     if index == 0 {
-                        try voice.synthesize(text, cancellation: flag, onAudio: deliver)
+                        // The listener is waiting for this one: token generation pauses meanwhile.
+                        try ComputePriority.urgently { () throws(TTSError) in try voice.synthesize(text, cancellation: flag, onAudio: deliver) }
                     } else {
                         deliver(try voice.synthesize(text, cancellation: flag), true)
                     }

@@ -74,6 +74,7 @@ struct MindPacedDecoder {
             if settings.mode == .speakFirst { try condition(on: 0) }
             while true {
                 if cancellation.isCancelled { outcome.status = .cancelled; break }
+                ComputePriority.yieldToUrgentWork()
                 var rows: [(token: Int, cache: KVCache)] = []
                 var rowOwners: [Bool] = []  // true: thinker
 

@@ -128,7 +128,7 @@ public final class RealtimeSession: @unchecked Sendable {
                                           message: "the turn is longer than \(Int(Self.maximumTurnSeconds)) s; commit or clear the buffer", eventID: eventID))
             }
             turn += samples
-            streaming.append(samples)
+            if speculation == nil { streaming.append(samples) }
         } else {
             // Keep the last second before this chunk, and the whole chunk (a turn may start anywhere in it).
             if preRoll.count > 16_000 { preRoll.removeFirst(preRoll.count - 16_000) }
@@ -177,6 +177,8 @@ public final class RealtimeSession: @unchecked Sendable {
     /// the user speaks again (then it is dropped unseen).
     private struct Speculation {
         let itemID: String
+        /// Turn samples the speculative transcript covers.
+        let covered: Int
         var transcript: (result: Result<Transcript, EngineError>, evidence: AcousticEvidence)?
         var run: ReplyRun?
         var confirmedAt: ContinuousClock.Instant?
@@ -184,8 +186,10 @@ public final class RealtimeSession: @unchecked Sendable {
 
     private func paused() {
         guard let itemID = turnItemID, speculation == nil, reply == nil, configuration.turnDetection?.createResponse ?? false else { return }
-        speculation = Speculation(itemID: itemID)
-        // Transcribed apart from the streaming transcriber, which goes on in case the user resumes.
+        speculation = Speculation(itemID: itemID, covered: turn.count)
+        // The streaming transcriber stops (its work would only compete for the cores); it takes
+        // the whole turn again if the user resumes.
+        streaming.reset()
         let audio = turn
         let transcriber = services.transcriber
         speculationQueue.async { [weak self] in
@@ -217,20 +221,28 @@ public final class RealtimeSession: @unchecked Sendable {
         speculation = pending
     }
 
-    /// Speech again before the turn's end was confirmed: the speculative reply is dropped (the
-    /// streaming transcriber has gone on all along).
+    /// Speech again before the turn's end was confirmed: the speculative reply is dropped and the
+    /// streaming transcriber takes up the whole turn again.
     private func resumed() {
         guard let pending = speculation else { return }
         speculation = nil
         if let run = pending.run { discard(run) }
+        streaming.append(turn)
     }
 
     private func confirm(_ pending: inout Speculation) {
         let now = ContinuousClock.now
+        // A soft last word the VAD did not count as speech ("…of France") may have come after
+        // the pause: then the speculation is dropped and the whole turn transcribed as usual.
+        if Self.hasSound(turn[min(pending.covered, turn.count)...], aboveDB: vad.noiseFloorDB + 9) {
+            speculation = nil
+            if let run = pending.run { discard(run) }
+            streaming.append(turn)
+            return endTurn(itemID: pending.itemID, createResponse: true, reference: now)
+        }
         emit("input_audio_buffer.committed", ["item_id": pending.itemID, "previous_item_id": NullValue.null])
         turn = []
         turnItemID = nil
-        streaming.reset()  // the speculative transcript is this turn's final one
         guard let (result, evidence) = pending.transcript else {
             pending.confirmedAt = now  // the transcript is still coming; `speculativeTranscript` goes on
             speculation = pending
@@ -247,6 +259,18 @@ public final class RealtimeSession: @unchecked Sendable {
             history.appendUser(transcript.text.trimmingCharacters(in: .whitespacesAndNewlines), evidence: evidence.summary)
         }
         release(run, reference: now)
+    }
+
+    /// Whether any 20 ms of `samples` is louder than `aboveDB`.
+    static func hasSound(_ samples: ArraySlice<Float>, aboveDB: Double) -> Bool {
+        var start = samples.startIndex
+        while start + 320 <= samples.endIndex {
+            var energy: Double = 0
+            for s in samples[start..<(start + 320)] { energy += Double(s) * Double(s) }
+            if 10 * log10(energy / 320 + 1e-12) > aboveDB { return true }
+            start += 320
+        }
+        return false
     }
 
     private func commit(eventID: String?) {
@@ -297,13 +321,15 @@ public final class RealtimeSession: @unchecked Sendable {
             emit("conversation.item.input_audio_transcription.delta",
                  ["item_id": itemID, "content_index": 0, "delta": String(text.dropFirst(partialSent.count))])
             partialSent = text
-            // Listen while thinking: prefill the conversation with the words that are settled.
-            if reply == nil {
-                var next = history
-                next.appendUser(text.trimmingCharacters(in: .whitespaces))
-                let upcoming = next
-                engineQueue.async { [context] in try? context.prepare(upcoming) }
-            }
+        }
+        // Listen while thinking: prefill the conversation with the words heard so far (the
+        // tentative ones too: if they change, only what follows the change is computed again).
+        let heard = hypothesis.text.trimmingCharacters(in: .whitespaces)
+        if reply == nil, speculation == nil, !heard.isEmpty {
+            var next = history
+            next.appendUser(heard)
+            let upcoming = next
+            engineQueue.async { [context] in try? context.prepare(upcoming) }
         }
     }
 

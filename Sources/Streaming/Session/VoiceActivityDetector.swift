@@ -18,7 +18,7 @@ public struct VoiceActivityDetector: Sendable {
         public var silenceDurationMs: Int = 500
         /// Silence after which the turn has *probably* ended: the session starts its reply then,
         /// speculatively, and holds the audio until `silenceDurationMs` confirms the end.
-        public var pauseMs: Int = 120
+        public var pauseMs: Int = 200
         /// Speech needed before a turn starts (filters clicks and short bursts).
         public var minimumSpeechMs: Int = 100
         /// Level above the noise floor, in dB, at which the probability is one half.

@@ -1,0 +1,26 @@
+import Foundation
+import Synchronization
+
+/// Orders the two cores' work by what the listener waits for (DESIGN.md: first audio of a reply
+/// before articulation tokens, before thinking tokens). Urgent work (the first clause of a
+/// reply being synthesised) marks itself; token generation calls `yieldToUrgentWork()` between
+/// tokens and waits while urgent work runs, so the two do not take turns on the compute pool.
+public enum ComputePriority {
+    private static let urgent = Atomic<Int>(0)
+
+    /// Runs `body` as urgent work.
+    public static func urgently<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        urgent.add(1, ordering: .sequentiallyConsistent)
+        defer { urgent.subtract(1, ordering: .sequentiallyConsistent) }
+        return try body()
+    }
+
+    public static var hasUrgentWork: Bool { urgent.load(ordering: .relaxed) > 0 }
+
+    /// Waits while urgent work runs, at most `limit` (so nothing starves if it runs long).
+    public static func yieldToUrgentWork(limit: Duration = .milliseconds(250)) {
+        guard hasUrgentWork else { return }
+        let deadline = ContinuousClock.now + limit
+        while hasUrgentWork && ContinuousClock.now < deadline { usleep(500) }
+    }
+}
