@@ -38,6 +38,8 @@ public final class StreamingSpeech: @unchecked Sendable {
         var generation = 0
         var inFlight: CancellationFlag?
         var index = 0
+        /// The first clause is queued or being synthesised, and marked urgent (`ComputePriority`).
+        var firstClauseUrgent = false
         var failure: TTSError?
     }
 
@@ -72,6 +74,12 @@ public final class StreamingSpeech: @unchecked Sendable {
     public func feed(_ text: String) {
         let added = state.withLock { s -> Bool in
             let pieces = s.chunker.feed(text)
+            // The reply's first clause: token generation (which called this) pauses from now
+            // until it is spoken, so that it is synthesised on both cores.
+            if !pieces.isEmpty, s.index == 0, s.queue.isEmpty, s.inFlight == nil, !s.firstClauseUrgent {
+                s.firstClauseUrgent = true
+                ComputePriority.begin()
+            }
             s.queue += pieces
             return !pieces.isEmpty
         }
@@ -98,6 +106,10 @@ public final class StreamingSpeech: @unchecked Sendable {
             s.inFlight?.cancel()
             s.finishing = false
             s.index = 0
+            if s.firstClauseUrgent {
+                s.firstClauseUrgent = false
+                ComputePriority.end()
+            }
             return wasFinishing
         }
         // A waiter for the text cancelled here is released (it would otherwise wait forever).
@@ -120,6 +132,7 @@ public final class StreamingSpeech: @unchecked Sendable {
             s.closed = true
             s.inFlight?.cancel()
         }
+        endFirstClauseUrgency()
         wake.signal()
     }
 
@@ -178,8 +191,8 @@ public final class StreamingSpeech: @unchecked Sendable {
                     // Only the first clause of a reply is worth splitting for an earlier start:
                     // later ones are ready before the audio ahead of them has played.
                     if index == 0 {
-                        // The listener is waiting for this one: token generation pauses meanwhile.
-                        try ComputePriority.urgently { () throws(TTSError) in try voice.synthesize(text, cancellation: flag, onAudio: deliver) }
+                        defer { endFirstClauseUrgency() }
+                        try voice.synthesize(text, cancellation: flag, onAudio: deliver)
                     } else {
                         deliver(try voice.synthesize(text, cancellation: flag), true)
                     }
@@ -192,6 +205,15 @@ public final class StreamingSpeech: @unchecked Sendable {
                         if s.failure == nil { s.failure = error }
                     }
                 }
+            }
+        }
+    }
+
+    private func endFirstClauseUrgency() {
+        state.withLock { s in
+            if s.firstClauseUrgent {
+                s.firstClauseUrgent = false
+                ComputePriority.end()
             }
         }
     }

@@ -20,14 +20,22 @@ enum LiveModels {
     static func services() throws -> SessionServices { try shared.get() }
 
     /// A spoken question from the project's voice, 24 kHz.
-    static func question(_ text: String) throws -> [Float] {
+    static func question(_ text: String) async throws -> [Float] {
+        try await offPool { try questionBlocking(text) }
+    }
+
+    static func questionBlocking(_ text: String) throws -> [Float] {
         let speech = try services().voice as! SpeechReplyVoice
         let audio = try speech.voice.synthesize(text, cancellation: nil)
         return try Resampler.resample(audio, from: speech.voice.sampleRate, to: 24_000)
     }
 
     /// What Whisper hears in 24 kHz reply audio.
-    static func transcribe24k(_ audio: [Float]) throws -> String {
+    static func transcribe24k(_ audio: [Float]) async throws -> String {
+        try await offPool { try transcribe24kBlocking(audio) }
+    }
+
+    static func transcribe24kBlocking(_ audio: [Float]) throws -> String {
         try services().transcriber.transcribeLong(try Resampler.resample(audio, from: 24_000, to: 16_000)).text
     }
 }
@@ -74,7 +82,12 @@ final class LiveServer: Sendable {
     }
 
     /// An HTTP request with curl (a client we did not write); returns the status code and body.
-    func curl(_ path: String, headers: [String] = [], upgrade: Bool = false) throws -> (status: Int, body: String) {
+    /// Runs off the cooperative pool: the server in this process needs it to answer.
+    func curl(_ path: String, headers: [String] = [], upgrade: Bool = false) async throws -> (status: Int, body: String) {
+        try await offPool { try self.curlBlocking(path, headers: headers, upgrade: upgrade) }
+    }
+
+    private func curlBlocking(_ path: String, headers: [String], upgrade: Bool) throws -> (status: Int, body: String) {
         var arguments = ["-s", "--max-time", upgrade ? "2" : "20", "-o", "-", "-w", "\n%{http_code}"]
         if upgrade {
             arguments += ["-H", "Connection: Upgrade", "-H", "Upgrade: websocket", "-H", "Sec-WebSocket-Version: 13",
@@ -198,6 +211,20 @@ func letterErrorRate(written: String, heard: String) -> Double {
 enum LiveTestError: Error, CustomStringConvertible {
     case timeout(String)
     var description: String { switch self { case .timeout(let s): "timeout: \(s)" } }
+}
+
+/// Runs blocking work (a subprocess, a model) on a plain thread, so that the in-process server
+/// keeps the cooperative pool (two threads on two cores) to answer with.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}
+
+/// The audio from its first to its last sample louder than −40 dBFS.
+func trimSilence(_ audio: [Float]) -> [Float] {
+    guard let first = audio.firstIndex(where: { abs($0) > 0.01 }), let last = audio.lastIndex(where: { abs($0) > 0.01 }) else { return [] }
+    return Array(audio[first...last])
 }
 
 /// Silence of `seconds` at 24 kHz (with a little noise, as a real microphone has).

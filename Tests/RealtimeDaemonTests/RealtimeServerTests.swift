@@ -12,7 +12,7 @@ import Testing
 
     @Test func spokenQuestionInPCMModeGetsASpokenAnswer() async throws {
         let server = try await LiveServer.start()
-        let audio = try LiveModels.question(Self.question) + silence24k(1.5)
+        let audio = try await LiveModels.question(Self.question) + silence24k(1.5)
         try await RealtimeClient.session(server.url) { client in
             let created = try await client.wait(for: "session.created")
             #expect(created[path: "server.protocol"] as? Int == 1)
@@ -33,7 +33,7 @@ import Testing
             let reply = try client.pcmAudio(response: id)
             #expect(reply.count > 24_000 / 2, "reply audio: \(reply.count) samples")
             // The audio says the answer text (thinking is never spoken).
-            let heard = try LiveModels.transcribe24k(reply)
+            let heard = try await LiveModels.transcribe24k(reply)
             let error = letterErrorRate(written: answer, heard: heard)
             #expect(error <= 0.2, "answer '\(answer)' was heard as '\(heard)' (letter error rate \(error))")
             let timings = done[path: "response.metadata.timings_ms"] as? [String: Any] ?? [:]
@@ -42,7 +42,7 @@ import Testing
             #expect(!client.events("response.output_audio.delta").isEmpty)
             #expect(client.snapshot.binary.isEmpty, "PCM mode sends no binary frames")
         }
-        let metrics = try server.curl("/metrics")
+        let metrics = try await server.curl("/metrics")
         #expect(metrics.body.contains("rtd_responses_total{status=\"completed\"} 1"), "\(metrics.body)")
         #expect(metrics.body.contains("rtd_reply_stage_seconds_bucket"))
         await server.stop()
@@ -50,7 +50,7 @@ import Testing
 
     @Test func opusModeCarriesAudioInBinaryFramesBothWays() async throws {
         let server = try await LiveServer.start()
-        let question48k = try Resampler.resample(try LiveModels.question(Self.question) + silence24k(1.5), from: 24_000, to: 48_000)
+        let question48k = try Resampler.resample(try await LiveModels.question(Self.question) + silence24k(1.5), from: 24_000, to: 48_000)
         try await RealtimeClient.session(server.url) { client in
             try await client.wait(for: "session.created")
             let opus: [String: Any] = ["type": "audio/opus", "rate": 48_000]
@@ -73,7 +73,7 @@ import Testing
             let decoder = try OpusDecoder()
             var reply: [Float] = []
             for packet in snapshot.binary { reply += try decoder.decode(packet) }
-            let heard = try LiveModels.transcribe24k(try Resampler.resample(reply, from: 48_000, to: 24_000))
+            let heard = try await LiveModels.transcribe24k(try Resampler.resample(reply, from: 48_000, to: 24_000))
             let answer = try await client.wait(for: "response.output_audio_transcript.done")["transcript"] as? String ?? ""
             let error = letterErrorRate(written: answer, heard: heard)
             #expect(error <= 0.2, "answer '\(answer)' was heard as '\(heard)' (letter error rate \(error))")
@@ -83,7 +83,7 @@ import Testing
 
     @Test func manualTurnsAreCommittedByTheClient() async throws {
         let server = try await LiveServer.start()
-        let audio = try LiveModels.question(Self.question)
+        let audio = try await LiveModels.question(Self.question)
         try await RealtimeClient.session(server.url) { client in
             try await client.wait(for: "session.created")
             try await client.send(["type": "session.update", "session": ["audio": ["input": ["turn_detection": NSNull()]]]])
@@ -138,8 +138,8 @@ import Testing
         defaults.maxOutputTokens = 200
         defaults.instructions = "You are a storyteller. Tell a long story with many sentences."
         let server = try await LiveServer.start(defaults: defaults)
-        let question = try LiveModels.question("Please tell me a long story about a dragon and a knight.")
-        let interruption = try LiveModels.question("Stop, that is enough.")
+        let question = try await LiveModels.question("Please tell me a long story about a dragon and a knight.")
+        let interruption = try await LiveModels.question("Stop, that is enough.")
         try await RealtimeClient.session(server.url) { client in
             try await client.wait(for: "session.created")
             try await client.sendPCM(question + silence24k(0.8), speed: 2)
@@ -217,13 +217,13 @@ import Testing
     @Test func tokensAndOriginsAreCheckedBeforeTheUpgrade() async throws {
         // (Our WebSocket client library sends the Origin ws://127.0.0.1.)
         let server = try await LiveServer.start(token: "s3cret", origins: ["https://app.example", "ws://127.0.0.1"])
-        #expect(try server.curl("/v1/realtime", upgrade: true).status == 401)
-        #expect(try server.curl("/v1/realtime", headers: ["Authorization: Bearer wrong"], upgrade: true).status == 401)
-        #expect(try server.curl("/v1/realtime", headers: ["Authorization: Bearer s3cret"], upgrade: true).status == 101)
-        #expect(try server.curl("/v1/realtime", headers: ["Sec-WebSocket-Protocol: realtime, openai-insecure-api-key.s3cret"], upgrade: true).status == 101)
-        #expect(try server.curl("/v1/realtime", headers: ["Authorization: Bearer s3cret", "Origin: https://evil.example"], upgrade: true).status == 403)
-        #expect(try server.curl("/v1/realtime", headers: ["Authorization: Bearer s3cret", "Origin: https://app.example"], upgrade: true).status == 101)
-        #expect(try server.curl("/healthz").status == 200)
+        #expect(try await server.curl("/v1/realtime", upgrade: true).status == 401)
+        #expect(try await server.curl("/v1/realtime", headers: ["Authorization: Bearer wrong"], upgrade: true).status == 401)
+        #expect(try await server.curl("/v1/realtime", headers: ["Authorization: Bearer s3cret"], upgrade: true).status == 101)
+        #expect(try await server.curl("/v1/realtime", headers: ["Sec-WebSocket-Protocol: realtime, openai-insecure-api-key.s3cret"], upgrade: true).status == 101)
+        #expect(try await server.curl("/v1/realtime", headers: ["Authorization: Bearer s3cret", "Origin: https://evil.example"], upgrade: true).status == 403)
+        #expect(try await server.curl("/v1/realtime", headers: ["Authorization: Bearer s3cret", "Origin: https://app.example"], upgrade: true).status == 101)
+        #expect(try await server.curl("/healthz").status == 200)
         // A real client with the subprotocol gets the session, and `realtime` chosen as its protocol.
         var headers = HTTPFields()
         headers[.secWebSocketProtocol] = "realtime, openai-insecure-api-key.s3cret"
@@ -245,8 +245,64 @@ import Testing
             try await first.send(["type": "session.update", "session": ["instructions": "Hi."]])
             try await first.wait(for: "session.updated")
         }
-        let metrics = try server.curl("/metrics").body
+        let metrics = try await server.curl("/metrics").body
         #expect(metrics.contains("rtd_sessions_refused_total 1"))
+        await server.stop()
+    }
+}
+
+/// Clients we did not write, and turn-taking defaults, against the live server.
+@Suite(.serialized) struct RealtimeClientCompatibilityTests {
+    /// The Python the test set-up prepared (scripts/test.sh) with the openai SDK installed.
+    static var python: String {
+        ProcessInfo.processInfo.environment["RTD_TEST_PYTHON"]
+            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/realtime-daemon/test-venv/bin/python").path
+    }
+
+    @Test func theOpenAISDKCompletesASpokenTurnInPCMMode() async throws {
+        #expect(FileManager.default.isExecutableFile(atPath: Self.python), "run scripts/test.sh (it installs the openai SDK) or set RTD_TEST_PYTHON")
+        let server = try await LiveServer.start(token: "sdk-token")
+        let wav = FileManager.default.temporaryDirectory.appendingPathComponent("sdk-question-\(UUID().uuidString).wav").path
+        try AudioFile.write(try await LiveModels.question(RealtimeServerTests.question), sampleRate: 24_000, to: wav)
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Clients/openai_sdk_turn.py").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.python)
+        process.arguments = [script, "http://127.0.0.1:\(server.port)/v1", "sdk-token", wav]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        await server.stop()
+        #expect(process.terminationStatus == 0, "\(String(decoding: data, as: UTF8.self)) \(errors)")
+        let result = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        #expect((result["transcript"] as? String ?? "").lowercased().contains("capital"), "\(result)")
+        #expect((result["audio_bytes"] as? Int ?? 0) > 24_000, "\(result)")
+        #expect(!(result["answer"] as? String ?? "").isEmpty)
+        let events = result["events"] as? [String] ?? []
+        for type in ["session.created", "session.updated", "input_audio_buffer.speech_started", "response.done", "response.output_audio.delta"] {
+            #expect(events.contains(type), "\(type) not seen by the SDK: \(events)")
+        }
+    }
+
+    /// Defaults must not cut users off: a 400 ms pause in the middle of a question is one turn.
+    @Test func aPauseOf400msInAQuestionStaysOneTurn() async throws {
+        let server = try await LiveServer.start()
+        // Trimmed to the sound, so the gap between them is exactly the 400 ms of silence.
+        let first = trimSilence(try await LiveModels.question("What is the weather like"))
+        let second = trimSilence(try await LiveModels.question("in Paris today?"))
+        try await RealtimeClient.session(server.url) { client in
+            try await client.wait(for: "session.created")
+            try await client.sendPCM(first + silence24k(0.4) + second + silence24k(1.5), speed: 1)
+            let done = try await client.wait(for: "response.done")
+            #expect(done[path: "response.status"] as? String == "completed")
+            #expect(client.events("input_audio_buffer.speech_started").count == 1)
+            #expect(client.events("input_audio_buffer.committed").count == 1)
+            let transcript = client.events("conversation.item.input_audio_transcription.completed").first?["transcript"] as? String ?? ""
+            #expect(transcript.lowercased().contains("weather") && transcript.lowercased().contains("paris"), "\(transcript)")
+        }
         await server.stop()
     }
 }

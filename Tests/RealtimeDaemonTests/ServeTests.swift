@@ -165,7 +165,7 @@ import Testing
         }
         #expect(loud.count > 25, "\(loud.count) loud 20 ms periods on the speaker")
         let said = log.components(separatedBy: "said=").last?.components(separatedBy: " status=").first ?? ""
-        let heard = try LiveModels.transcribe24k(try Resampler.resample(played, from: 48_000, to: 24_000))
+        let heard = try LiveModels.transcribe24kBlocking(try Resampler.resample(played, from: 48_000, to: 24_000))
         #expect(letterErrorRate(written: said, heard: heard) <= 0.25, "said '\(said)', the speaker played '\(heard)'")
     }
 

@@ -48,8 +48,8 @@ import Testing
         // espeak's clip starts with a little silence; the reported start includes 300 ms of padding.
         #expect(start >= 16_000 - 4_800 - 1_600 && start <= 16_000 + 4_800, "start \(start)")
         #expect(stop >= 16_000 + speech.count - 8_000 && stop <= 16_000 + speech.count + 1_600, "stop \(stop)")
-        // The end is declared only after 500 ms without speech.
-        #expect(events[1].emittedAt - stop >= 8_000)
+        // The end is declared only after 450 ms without speech.
+        #expect(events[1].emittedAt - stop >= 7_200)
     }
 
     @Test func aShortBurstIsNotATurn() {
@@ -102,12 +102,12 @@ import Testing
         #expect(kinds.first == "start" && kinds.last == "stop", "\(kinds)")
         #expect(kinds.filter { $0 == "start" }.count == 1, "\(kinds)")
         #expect(kinds.contains("resume"), "\(kinds)")
-        // The last pause comes 300 ms (15 hops) before the stop and names the same speech end.
+        // The last pause comes 250 ms (12–13 hops) before the stop and names the same speech end.
         guard let pause = events.last(where: { if case .paused = $0.0 { true } else { false } }),
               case let .paused(pausedAt) = pause.0, case let .speechStopped(stoppedAt) = events.last!.0 else { return }
         #expect(pausedAt == stoppedAt)
         // (events are stamped at the end of the 30 ms chunk that completes them)
-        #expect(abs(events.last!.emittedAt - pause.emittedAt - 300 * 16) <= 480)
+        #expect(abs(events.last!.emittedAt - pause.emittedAt - 250 * 16) <= 480)
     }
 
     @Test func flushEndsATurnAndDigitalSilenceIsNeverSpeech() throws {

@@ -64,6 +64,7 @@ async def turn(ws, samples, trailing_s, jitter_ms=0):
             elif kind == "response.done":
                 result["status"] = event["response"]["status"]
                 result["timings_ms"] = event["response"].get("metadata", {}).get("timings_ms", {})
+                result["speculative"] = event["response"].get("metadata", {}).get("speculative")
                 if not done.done():
                     done.set_result(t)
                 return

@@ -50,11 +50,12 @@ final class EmbeddedReplyContext: ReplyContext, @unchecked Sendable {
         }
     }
 
-    func reply(to history: ConversationHistory, settings: ReplySettings, cancellation: CancellationFlag,
+    func reply(to history: ConversationHistory, evidence: String?, settings: ReplySettings, cancellation: CancellationFlag,
                onEvent: (ReplyEvent) -> Void) -> ReplyOutcome {
         busy.withLock { _ in
             let conversation = history.prompt(template: engine.template, tokenizer: engine.tokenizer).ids
-            let decoder = MindPacedDecoder(model: engine.model, tokenizer: engine.tokenizer, settings: settings, conversation: conversation)
+            let decoder = MindPacedDecoder(model: engine.model, tokenizer: engine.tokenizer, settings: settings,
+                                           conversation: conversation, evidence: evidence)
             return decoder.run(formulation: formulation, articulation: articulation, cancellation: cancellation, onEvent: onEvent)
         }
     }

@@ -10,32 +10,42 @@ import Foundation
 /// thought segment is complete, that prompt is rebuilt with the newer thoughts; the cache keeps
 /// the common prefix, so only the new thoughts and the answer so far are computed again.
 /// Thinking is closed for the model when it writes `</think>`, ends its turn, or reaches its budget.
+///
+/// The acoustic evidence of the turn opens the thinking (`<think>\n[voice: …]\n`): the thoughts
+/// can cite it, and the articulation stream's first segment, which sees no thoughts yet, does not
+/// wait for its tokens to be computed (they are ~30, a tenth of a second on two cores).
 struct MindPacedDecoder {
     let model: LlamaModel
     let tokenizer: Tokenizer
     let settings: ReplySettings
     /// The conversation rendered up to the assistant's turn (generation prompt included).
     let conversation: [Int]
+    /// The evidence line that opens the thinking ("" if none).
+    let evidenceLine: String
 
     private let stopTokens: Set<Int>
 
-    init(model: LlamaModel, tokenizer: Tokenizer, settings: ReplySettings, conversation: [Int]) {
+    init(model: LlamaModel, tokenizer: Tokenizer, settings: ReplySettings, conversation: [Int], evidence: String? = nil) {
         self.model = model
         self.tokenizer = tokenizer
         self.settings = settings
         self.conversation = conversation
+        evidenceLine = evidence.map { $0 + "\n" } ?? ""
         stopTokens = Set(tokenizer.specialTokens.map(\.id) + [tokenizer.eos].compactMap { $0 })
     }
 
     /// The articulation stream's prompt for the given thoughts.
+    /// Without thoughts (speak first, first segment) there is no think block at all: a chat model
+    /// answers best from its plain template, and an empty block led SmolLM2 into numbered lists.
     func articulationPrompt(thoughts: String, answer: [Int]) -> [Int] {
-        let block = ReasoningSplitter.openTag + "\n" + thoughts.trimmingCharacters(in: .whitespacesAndNewlines)
-            + "\n" + ReasoningSplitter.closeTag + "\n\n"
+        let written = thoughts.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !written.isEmpty else { return conversation + answer }
+        let block = ReasoningSplitter.openTag + "\n" + evidenceLine + written + "\n" + ReasoningSplitter.closeTag + "\n\n"
         return conversation + tokenizer.encode(block, parseSpecial: false, addBOS: false) + answer
     }
 
     var formulationPrompt: [Int] {
-        conversation + tokenizer.encode(ReasoningSplitter.openTag + "\n", parseSpecial: false, addBOS: false)
+        conversation + tokenizer.encode(ReasoningSplitter.openTag + "\n" + evidenceLine, parseSpecial: false, addBOS: false)
     }
 
     func run(formulation formulationCache: KVCache, articulation articulationCache: KVCache,
@@ -70,8 +80,16 @@ struct MindPacedDecoder {
         }
 
         do {
-            outcome.prefilledTokens += try thinker.load(formulationPrompt, model: model)
-            if settings.mode == .speakFirst { try condition(on: 0) }
+            // Speak first: the articulation stream starts at once (its prompt shares the
+            // conversation with the formulation cache, prepared while the user spoke); the
+            // formulation stream is loaded when it joins, after the first clause.
+            var thinkerLoaded = false
+            if settings.mode == .speakFirst {
+                try condition(on: 0)
+            } else {
+                outcome.prefilledTokens += try thinker.load(formulationPrompt, model: model)
+                thinkerLoaded = true
+            }
             while true {
                 if cancellation.isCancelled { outcome.status = .cancelled; break }
                 ComputePriority.yieldToUrgentWork()
@@ -81,6 +99,10 @@ struct MindPacedDecoder {
                 // Speak first: the first clause has priority over thinking (it is what the listener
                 // waits for), so the formulation stream joins once that clause is written.
                 let thinkerWaits = settings.mode == .speakFirst && !Self.firstClauseWritten(speaker.text, tokens: speaker.generated.count)
+                if !thinker.finished, !thinkerWaits, !thinkerLoaded {
+                    outcome.prefilledTokens += try thinker.load(formulationPrompt, model: model)
+                    thinkerLoaded = true
+                }
                 if !thinker.finished, !thinkerWaits, let token = thinker.choose(penaltyWindow: window) {
                     if stopTokens.contains(token) || thinker.generated.count >= settings.maxReasoningTokens {
                         closeThinking()
@@ -139,13 +161,17 @@ struct MindPacedDecoder {
         return outcome
     }
 
-    /// Whether an answer has a first speakable clause: punctuation after at least 12 characters,
-    /// or 12 tokens without any.
+    /// Whether an answer has a first speakable clause, as the voice's clause chunker sees it:
+    /// punctuation after at least 12 characters and then a space or line break (a period is a
+    /// sentence end only once the next character shows it), or 12 tokens without any. Until then
+    /// the formulation stream waits; once the clause has gone to the voice, its synthesis has
+    /// priority (`ComputePriority`) and the formulation stream is loaded after it.
     static func firstClauseWritten(_ text: String, tokens: Int) -> Bool {
         if tokens >= 12 { return true }
-        let trimmed = text.drop { $0.isWhitespace }
-        guard trimmed.count > 12 else { return false }
-        return trimmed.dropFirst(12).contains { ".,;:!?".contains($0) }
+        let trimmed = Array(text.drop { $0.isWhitespace })
+        guard trimmed.count > 13 else { return false }
+        for i in 12..<(trimmed.count - 1) where ".,;:!?".contains(trimmed[i]) && trimmed[i + 1].isWhitespace { return true }
+        return false
     }
 
     /// The thinking in a formulation stream's text: everything before a closing tag, if any.

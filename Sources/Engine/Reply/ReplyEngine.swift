@@ -77,7 +77,8 @@ public protocol ReplyContext: AnyObject, Sendable {
     /// part of the prompt), so that the reply starts sooner when the turn ends.
     func prepare(_ history: ConversationHistory) throws(EngineError)
     /// Generates the reply to the last user turn of `history`, calling `onEvent` as text comes.
+    /// `evidence` is how the turn sounded (`AcousticEvidence.summary`), for the thinking to cite.
     /// Returns when the reply is complete, failed, or `cancellation` was set (checked between tokens).
-    func reply(to history: ConversationHistory, settings: ReplySettings, cancellation: CancellationFlag,
+    func reply(to history: ConversationHistory, evidence: String?, settings: ReplySettings, cancellation: CancellationFlag,
                onEvent: (ReplyEvent) -> Void) -> ReplyOutcome
 }

@@ -8,12 +8,10 @@ import Synchronization
 public enum ComputePriority {
     private static let urgent = Atomic<Int>(0)
 
-    /// Runs `body` as urgent work.
-    public static func urgently<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
-        urgent.add(1, ordering: .sequentiallyConsistent)
-        defer { urgent.subtract(1, ordering: .sequentiallyConsistent) }
-        return try body()
-    }
+    /// Marks urgent work as pending from now (it may not have started yet: the first clause is
+    /// queued for synthesis) until the matching `end()`.
+    public static func begin() { urgent.add(1, ordering: .sequentiallyConsistent) }
+    public static func end() { urgent.subtract(1, ordering: .sequentiallyConsistent) }
 
     public static var hasUrgentWork: Bool { urgent.load(ordering: .relaxed) > 0 }
 

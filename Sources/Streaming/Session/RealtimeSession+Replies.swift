@@ -13,17 +13,19 @@ extension RealtimeSession {
             responseAfterTranscript = (instructions, .now)  // reply once the committed turn is transcribed
             return
         }
-        startResponse(conversation: history, instructions: instructions, reference: .now, transcriptFinal: nil)
+        startResponse(conversation: history, evidence: nil, instructions: instructions, reference: .now, transcriptFinal: nil)
     }
 
-    /// Starts generating and speaking a reply to `conversation`. A `held` reply keeps its output
+    /// Starts generating and speaking a reply to `conversation` (`evidence`: how the last turn
+    /// sounded, for the thinking; the history keeps only the words). A `held` reply keeps its output
     /// until `release` (or drops it in `discard`).
     @discardableResult
-    func startResponse(conversation: ConversationHistory, instructions: String?, reference: ContinuousClock.Instant,
+    func startResponse(conversation: ConversationHistory, evidence: String?, instructions: String?, reference: ContinuousClock.Instant,
                        transcriptFinal: ContinuousClock.Instant?, held: Bool = false) -> ReplyRun {
         if let run = reply { cancel(run, reason: "superseded") }
         let run = ReplyRun(id: newID("resp"), itemID: newID("item"), reference: reference, outputRate: configuration.outputFormat.sampleRate)
         run.held = held
+        run.wasHeld = held
         if let transcriptFinal { run.mark("transcript_final", at: transcriptFinal) }
         reply = run
         send(.event(ServerEvent("response.created", ["response": ["id": run.id, "object": "realtime.response", "status": "in_progress",
@@ -44,7 +46,7 @@ extension RealtimeSession {
         let (settings, speech, cancellation) = (replySettings, run.speech, run.cancellation)
         let prompt = request
         engineQueue.async { [weak self, context] in
-            let outcome = context.reply(to: prompt, settings: settings, cancellation: cancellation) { event in
+            let outcome = context.reply(to: prompt, evidence: evidence, settings: settings, cancellation: cancellation) { event in
                 if case .answer(let text) = event { speech?.feed(text) }
                 guard let self else { return }
                 self.queue.async { self.replyEvent(event, of: run) }
@@ -153,7 +155,7 @@ extension RealtimeSession {
                         "content": [["type": "output_audio", "transcript": spoken] as [String: any Sendable]]] as [String: any Sendable]],
             "usage": usage,
             "metadata": ["timings_ms": run.timings.mapValues { $0 as any Sendable }, "audio_ms": run.audioMs,
-                         "mode": configuration.reply.mode.rawValue] as [String: any Sendable],
+                         "mode": configuration.reply.mode.rawValue, "speculative": run.wasHeld] as [String: any Sendable],
         ] as [String: any Sendable]], for: run)
     }
 

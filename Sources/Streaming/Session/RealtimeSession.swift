@@ -214,8 +214,9 @@ public final class RealtimeSession: @unchecked Sendable {
             let text = transcript.text.trimmingCharacters(in: .whitespacesAndNewlines)
             if !text.isEmpty {
                 var upcoming = history
-                upcoming.appendUser(text, evidence: evidence.summary)
-                pending.run = startResponse(conversation: upcoming, instructions: nil, reference: .now, transcriptFinal: .now, held: true)
+                upcoming.appendUser(text)
+                pending.run = startResponse(conversation: upcoming, evidence: evidence.summary, instructions: nil,
+                                            reference: .now, transcriptFinal: .now, held: true)
             }
         }
         speculation = pending
@@ -256,7 +257,7 @@ public final class RealtimeSession: @unchecked Sendable {
         if case .success(let transcript) = result {
             emit("conversation.item.input_audio_transcription.completed",
                  ["item_id": pending.itemID, "content_index": 0, "transcript": transcript.text.trimmingCharacters(in: .whitespacesAndNewlines)])
-            history.appendUser(transcript.text.trimmingCharacters(in: .whitespacesAndNewlines), evidence: evidence.summary)
+            history.appendUser(transcript.text.trimmingCharacters(in: .whitespacesAndNewlines))
         }
         release(run, reference: now)
     }
@@ -346,9 +347,10 @@ public final class RealtimeSession: @unchecked Sendable {
             let text = transcript.text.trimmingCharacters(in: .whitespacesAndNewlines)
             emit("conversation.item.input_audio_transcription.completed", ["item_id": itemID, "content_index": 0, "transcript": text])
             guard !text.isEmpty else { return }  // silence or noise: nothing to answer
-            history.appendUser(text, evidence: evidence.summary)
+            history.appendUser(text)
             if let pending {
-                startResponse(conversation: history, instructions: pending.instructions, reference: pending.reference, transcriptFinal: .now)
+                startResponse(conversation: history, evidence: evidence.summary, instructions: pending.instructions,
+                              reference: pending.reference, transcriptFinal: .now)
             }
         }
     }

@@ -15,6 +15,8 @@ final class ReplyRun: @unchecked Sendable {
     var ended = false
     /// A speculative reply keeps its output here until the turn's end is confirmed.
     var held = false
+    /// Started speculatively at a pause (and released when the turn's end was confirmed).
+    var wasHeld = false
     var heldOutputs: [SessionOutput] = []
     /// When held output was released: the client's audio starts then, not at `firstAudio`.
     var releasedAt: ContinuousClock.Instant?
