@@ -13,6 +13,8 @@ public final class KVCache: @unchecked Sendable {
     public private(set) var tokens: [Int] = []
 
     public var count: Int { tokens.count }
+    /// No room for another token (a reply ends here rather than failing).
+    public var isFull: Bool { tokens.count >= capacity - 1 }
 
     public init(configuration: LlamaConfiguration, capacity: Int) {
         self.capacity = capacity

@@ -13,7 +13,8 @@ public final class EmbeddedReplyEngine: ReplyEngine {
 
     public var name: String { "embedded:" + URL(fileURLWithPath: model.file.path).lastPathComponent }
 
-    public init(model: LlamaModel, contextTokens: Int = 2048) throws(EngineError) {
+    /// `contextTokens` per stream: a session's two caches take 2 × 23 MB at 1024 for SmolLM2-135M.
+    public init(model: LlamaModel, contextTokens: Int = 1024) throws(EngineError) {
         self.model = model
         tokenizer = try Tokenizer(model.file)
         template = try ChatTemplate(model.file)

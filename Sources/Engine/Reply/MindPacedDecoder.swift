@@ -104,7 +104,7 @@ struct MindPacedDecoder {
                     thinkerLoaded = true
                 }
                 if !thinker.finished, !thinkerWaits, let token = thinker.choose(penaltyWindow: window) {
-                    if stopTokens.contains(token) || thinker.generated.count >= settings.maxReasoningTokens {
+                    if stopTokens.contains(token) || thinker.generated.count >= settings.maxReasoningTokens || thinker.cache.isFull {
                         closeThinking()
                     } else {
                         let piece = thinker.accept(token, tokenizer: tokenizer)
@@ -126,7 +126,7 @@ struct MindPacedDecoder {
                     let ready = settings.mode == .thinkFirst ? (segments.count > 1 || thinker.finished) : thinker.finished
                     if ready { try condition(on: segments.count - 1) }
                 } else if !speaker.finished, let token = speaker.choose(penaltyWindow: window) {
-                    if stopTokens.contains(token) || speaker.generated.count >= settings.maxAnswerTokens {
+                    if stopTokens.contains(token) || speaker.generated.count >= settings.maxAnswerTokens || speaker.cache.isFull {
                         speaker.finished = true
                     } else {
                         emitAnswer(speaker.accept(token, tokenizer: tokenizer))

@@ -18,6 +18,13 @@ public struct SessionConfiguration: Sendable, Equatable {
     public var turnDetection: TurnDetection? = TurnDetection()
     public var voice = "default"
     public var maxOutputTokens = 96
+    /// Tokens of conversation (with the reply) the reasoner is given; older turns are dropped.
+    /// It must fit the engine's context (the embedded engine's is 1024 per stream).
+    public var historyTokens = 1024
+    /// A reply whose first audio comes later than this after the end of the turn is reported
+    /// with an `overloaded` error (the reply still plays): the machine cannot keep the latency
+    /// target for the sessions it has.
+    public var overloadedAfterMs = 1_500.0
     public var reply = ReplySettings()
 
     public init() {}

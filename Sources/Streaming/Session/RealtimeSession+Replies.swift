@@ -105,7 +105,11 @@ extension RealtimeSession {
 
     private func audio(_ samples: [Float], clause: String, index: Int, of run: ReplyRun) {
         guard !run.ended, !samples.isEmpty else { return }
+        let first = run.sentSamples == 0
         run.audioSent(samples.count, clause: clause, index: index)
+        if first, !run.held, let late = run.timings["first_audio"], late > configuration.overloadedAfterMs {
+            send(.event(.error(.overloaded(String(format: "the reply started %.0f ms after the turn ended (the limit is %.0f ms): this machine is serving more than it can at full speed", late, configuration.overloadedAfterMs)))), for: run)
+        }
         send(.audio(samples: samples, format: configuration.outputFormat, responseID: run.id, itemID: run.itemID), for: run)
     }
 

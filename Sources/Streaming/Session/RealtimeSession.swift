@@ -50,7 +50,8 @@ public final class RealtimeSession: @unchecked Sendable {
         self.configuration = configuration
         self.sink = sink
         vad = VoiceActivityDetector(parameters: configuration.turnDetection?.vad ?? .init())
-        history = ConversationHistory(system: configuration.instructions)
+        history = ConversationHistory(system: configuration.instructions, tokenBudget: configuration.historyTokens,
+                                      reservedForReply: configuration.reply.maxReasoningTokens + configuration.maxOutputTokens + 64)
         context = services.engine.makeContext()
         streaming = StreamingTranscriber(transcriber: services.transcriber) { [weak self] hypothesis in
             guard let self else { return }
@@ -377,6 +378,7 @@ public final class RealtimeSession: @unchecked Sendable {
         if next.turnDetection?.vad != configuration.turnDetection?.vad { vad.parameters = next.turnDetection?.vad ?? .init() }
         configuration = next
         history.system = next.instructions
+        history.reservedForReply = next.reply.maxReasoningTokens + next.maxOutputTokens + 64
         emit("session.updated", ["session": sessionJSON])
     }
 
