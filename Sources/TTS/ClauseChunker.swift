@@ -11,6 +11,10 @@
 public struct ClauseChunker: Sendable {
     public var minimumClauseCharacters = 40
     public var minimumFirstCharacters = 12
+    /// The first piece is cut at a space once it is this long without punctuation ("The answer
+    /// to this classic question is …"): the listener is waiting for it. Later pieces wait for
+    /// punctuation, which sounds better, since they are ready before the audio ahead of them ends.
+    public var maximumFirstCharacters = 32
     private var buffer = ""
     private var emittedAny = false
 
@@ -56,6 +60,11 @@ public struct ClauseChunker: Sendable {
                 let needed = emittedAny ? minimumClauseCharacters : minimumFirstCharacters
                 if i + 1 >= needed { return buffer.index(buffer.startIndex, offsetBy: offset) }
             }
+        }
+        // The first piece, long enough and still without punctuation: cut after its last complete word.
+        if !emittedAny, chars.count > maximumFirstCharacters,
+           let space = chars.lastIndex(of: " "), space >= minimumFirstCharacters {
+            return buffer.index(buffer.startIndex, offsetBy: space + 1)
         }
         return nil
     }

@@ -38,4 +38,13 @@ import TTS
         #expect(Self.chunks(["no punctuation at all"]) == ["no punctuation at all"])
         #expect(Self.chunks(["", "  "]).isEmpty)
     }
+
+    @Test func aFirstPieceWithoutPunctuationIsCutAtAWordOnceLongEnough() {
+        // Streamed word by word, as a model writes it.
+        let words = "The answer to this classic question is that the sky scatters blue light the most.".split(separator: " ")
+        let out = Self.chunks(words.map { $0 + " " })
+        #expect(out.first == "The answer to this classic question", "\(out)")
+        #expect(out.joined(separator: " ") == words.joined(separator: " "))
+        #expect(out.count == 2, "later pieces wait for punctuation: \(out)")
+    }
 }

@@ -4,15 +4,20 @@
 # Prints, per mode, p50/p95 of the time from the last sample of speech sent to the first reply
 # audio received, and the daemon's resident memory.
 #
-#   scripts/latency/run.sh [--modes "speak_first think_first think_before_speaking"] [--concurrent 4]
+#   scripts/latency/run.sh [--modes "speak_first think_first think_before_speaking"] [--concurrent 4] [--out DIR]
+#
+# Every turn (transcript, reasoning, answer, timings) is kept as JSON lines in DIR (default: a
+# new directory under /tmp, printed at the end).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 modes="speak_first think_first think_before_speaking"
 concurrent=4
+out=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --modes) modes="$2"; shift 2 ;;
     --concurrent) concurrent="$2"; shift 2 ;;
+    --out) out="$2"; shift 2 ;;
     -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -22,8 +27,10 @@ bin="$(swift build -c release --show-bin-path)/realtime-daemon"
 python="${RTD_PYTHON:-$HOME/.cache/rt-reference/venv/bin/python}"
 "$python" -c "import websockets, numpy" 2>/dev/null || { echo "needs a Python with websockets and numpy (RTD_PYTHON)" >&2; exit 1; }
 
-work="$(mktemp -d)"
-trap 'kill $daemon 2>/dev/null || true; rm -rf "$work"' EXIT
+work="${out:-$(mktemp -d /tmp/rtd-latency.XXXXXX)}"
+mkdir -p "$work"
+daemon=""
+trap '[ -n "$daemon" ] && kill $daemon 2>/dev/null || true' EXIT
 echo "# corpus: $(wc -l < scripts/latency/questions.txt) questions spoken by the Piper voice" >&2
 n=0
 while IFS= read -r question; do
@@ -46,7 +53,7 @@ if [ "$concurrent" -gt 1 ]; then
   for i in $(seq "$concurrent"); do
     "$python" scripts/latency/realtime_turns.py --url "$url" --mode speak_first $(ls "$work"/q*.wav | sed -n "$i~$concurrent p") > "$work/concurrent-$i.jsonl" &
   done
-  wait $(jobs -p | grep -v "^$daemon$") 2>/dev/null || true
+  for job in $(jobs -p); do [ "$job" = "$daemon" ] || wait "$job" || true; done
   cat "$work"/concurrent-*.jsonl | "$python" -c '
 import json, statistics, sys
 rows = [json.loads(l) for l in sys.stdin if l.startswith("{")]
@@ -57,3 +64,4 @@ print(f"# concurrent={sys.argv[1]} turns={len(rows)} answered={len(lat)} first_p
 ' "$concurrent"
 fi
 echo "# daemon memory: $(grep -E 'VmHWM|VmRSS' /proc/$daemon/status | tr -s ' \t' ' ' | tr '\n' ' ')"
+echo "# every turn: $work/*.jsonl"

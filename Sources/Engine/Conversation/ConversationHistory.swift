@@ -40,6 +40,13 @@ public struct ConversationHistory: Sendable, Equatable {
 
     public mutating func clear() { turns = [] }
 
+    /// Leaves out the oldest `count` turns (and a leading assistant turn after them, so that
+    /// the rest starts with the user).
+    public mutating func dropOldest(_ count: Int) {
+        turns.removeFirst(Swift.min(count, turns.count))
+        if turns.first?.role == .assistant, turns.count > 1 { turns.removeFirst() }
+    }
+
     /// Replaces the words of the last user turn (a partial transcript growing into the final one).
     public mutating func replaceLastUser(_ transcript: String, evidence: String? = nil) {
         if let index = turns.indices.last, turns[index].role == .user { turns.removeLast() }

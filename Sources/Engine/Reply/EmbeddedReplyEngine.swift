@@ -33,6 +33,10 @@ final class EmbeddedReplyContext: ReplyContext, @unchecked Sendable {
     private let articulation: KVCache
     /// One call at a time (the session's worker); the lock only guards against misuse.
     private let busy = Mutex(())
+    /// Oldest turns of the session's history left out of every prompt. It only grows, in steps
+    /// that bring the prompt down to half the budget: dropping one turn per reply would change
+    /// the prompt's beginning every time and cost a whole prefill (2 s for 800 tokens) each turn.
+    private let droppedTurns = Mutex(0)
 
     init(engine: EmbeddedReplyEngine) {
         self.engine = engine
@@ -41,23 +45,48 @@ final class EmbeddedReplyContext: ReplyContext, @unchecked Sendable {
     }
 
     func prepare(_ history: ConversationHistory) throws(EngineError) {
-        let ids = stablePrefix(of: history)
+        let ids = stablePrefix(of: fitted(history))
         guard ids.count > 1, ids.count < formulation.capacity else { return }
         try busy.withLock { _ throws(EngineError) in
             let reuse = formulation.commonPrefix(with: ids)
             guard reuse < ids.count else { return }
             formulation.truncate(to: reuse)
-            _ = try engine.model.prefill(Array(ids[reuse...]), cache: formulation)
+            // In pieces, giving way between them to urgent work (the end of a turn being
+            // transcribed, a first clause being spoken): this prefill is only a head start.
+            for start in stride(from: reuse, to: ids.count, by: 32) {
+                ComputePriority.yieldToUrgentWork()
+                _ = try engine.model.prefill(Array(ids[start..<Swift.min(ids.count, start + 32)]), cache: formulation)
+            }
         }
     }
 
     func reply(to history: ConversationHistory, evidence: String?, settings: ReplySettings, cancellation: CancellationFlag,
                onEvent: (ReplyEvent) -> Void) -> ReplyOutcome {
         busy.withLock { _ in
-            let conversation = history.prompt(template: engine.template, tokenizer: engine.tokenizer).ids
+            let conversation = fitted(history).prompt(template: engine.template, tokenizer: engine.tokenizer).ids
             let decoder = MindPacedDecoder(model: engine.model, tokenizer: engine.tokenizer, settings: settings,
                                            conversation: conversation, evidence: evidence)
             return decoder.run(formulation: formulation, articulation: articulation, cancellation: cancellation, onEvent: onEvent)
+        }
+    }
+
+    /// The history without the turns left out so far; if it is still over its budget, more
+    /// are left out, until it takes at most half of it.
+    private func fitted(_ history: ConversationHistory) -> ConversationHistory {
+        droppedTurns.withLock { dropped in
+            var h = history
+            h.dropOldest(dropped)
+            let limit = h.tokenBudget - h.reservedForReply
+            func length(_ h: ConversationHistory) -> Int {
+                engine.tokenizer.encode(engine.template.render((h.system.map { [ChatMessage(role: .system, content: $0)] } ?? []) + h.turns)).count
+            }
+            guard length(h) > limit else { return h }
+            while h.turns.count > 1, length(h) > limit / 2 {
+                let before = h.turns.count
+                h.dropOldest(1)
+                dropped += before - h.turns.count
+            }
+            return h
         }
     }
 

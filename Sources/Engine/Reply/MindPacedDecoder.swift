@@ -167,7 +167,7 @@ struct MindPacedDecoder {
     /// the formulation stream waits; once the clause has gone to the voice, its synthesis has
     /// priority (`ComputePriority`) and the formulation stream is loaded after it.
     static func firstClauseWritten(_ text: String, tokens: Int) -> Bool {
-        if tokens >= 12 { return true }
+        if tokens >= 12 || text.count > 40 { return true }
         let trimmed = Array(text.drop { $0.isWhitespace })
         guard trimmed.count > 13 else { return false }
         for i in 12..<(trimmed.count - 1) where ".,;:!?".contains(trimmed[i]) && trimmed[i + 1].isWhitespace { return true }

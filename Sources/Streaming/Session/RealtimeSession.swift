@@ -194,7 +194,10 @@ public final class RealtimeSession: @unchecked Sendable {
         let audio = turn
         let transcriber = services.transcriber
         speculationQueue.async { [weak self] in
+            // The reply waits for this: other model work gives way (`ComputePriority`).
+            ComputePriority.begin()
             let result = Result { () throws(EngineError) in try transcriber.transcribe(audio) }
+            ComputePriority.end()
             let evidence = AcousticEvidence.measure(audio)
             guard let self else { return }
             queue.async { self.speculativeTranscript(result, evidence: evidence, itemID: itemID) }
@@ -236,7 +239,7 @@ public final class RealtimeSession: @unchecked Sendable {
         let now = ContinuousClock.now
         // A soft last word the VAD did not count as speech ("…of France") may have come after
         // the pause: then the speculation is dropped and the whole turn transcribed as usual.
-        if Self.hasSound(turn[min(pending.covered, turn.count)...], aboveDB: vad.noiseFloorDB + 9) {
+        if Self.hasSound(turn[min(pending.covered, turn.count)...], aboveDB: vad.noiseFloorDB + vad.parameters.marginDB) {
             speculation = nil
             if let run = pending.run { discard(run) }
             streaming.append(turn)
