@@ -36,7 +36,9 @@ struct RealtimeDaemonCommand: AsyncParsableCommand {
 /// glibc returns every freed block above its mmap threshold (128 KiB, adapting up to 32 MiB)
 /// to the kernel, so the models' per-call buffers (an encoder window, a clause of audio) are
 /// faulted in and zeroed by the kernel again on every call: 4% of the voice's time. Keeping
-/// blocks up to 64 MiB in the heap and trimming only above 128 MiB free lets them be reused.
+/// blocks up to 16 MiB in the heap and trimming only above 64 MiB free lets most be reused;
+/// larger ones (KV caches, long clauses) are mapped and returned, which keeps four sessions
+/// under 1 GB resident.
 /// Two arenas instead of glibc's default 8 per core: every session has its own threads, and
 /// per-thread arenas each kept their own freed buffers (+100 MB resident per session measured).
 enum MemoryTuning {
@@ -46,8 +48,8 @@ enum MemoryTuning {
         guard let process = dlopen(nil, RTLD_NOW), let symbol = dlsym(process, "mallopt") else { return }
         let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
         let trimThreshold: Int32 = -1, mmapThreshold: Int32 = -3, arenaMax: Int32 = -8  // M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_ARENA_MAX
-        _ = mallopt(mmapThreshold, 64 << 20)
-        _ = mallopt(trimThreshold, 128 << 20)
+        _ = mallopt(mmapThreshold, 16 << 20)
+        _ = mallopt(trimThreshold, 64 << 20)
         _ = mallopt(arenaMax, 2)
     }
 }

@@ -1,0 +1,95 @@
+import Engine
+import Foundation
+import Testing
+
+/// Think while speaking on the real SmolLM2: the three modes, cancellation, and the head start
+/// that listen-while-think prefilling gives.
+@Suite(.serialized) struct ReplyEngineTests {
+    static let engine: Result<EmbeddedReplyEngine, any Error> = Result {
+        try EmbeddedReplyEngine(model: try LlamaModel(path: try ModelPaths.smolLM, threads: 2))
+    }
+
+    static func history(_ question: String) -> ConversationHistory {
+        var h = ConversationHistory(system: "You are a friendly voice assistant. Answer in one or two short, plain sentences.",
+                                    tokenBudget: 1024, reservedForReply: 224)
+        h.appendUser(question)
+        return h
+    }
+
+    static func run(_ mode: ReplyMode, _ question: String, context: (any ReplyContext)? = nil,
+                    cancelAfterAnswerPieces: Int? = nil) throws -> (events: [ReplyEvent], outcome: ReplyOutcome) {
+        let context = try context ?? engine.get().makeContext()
+        var settings = ReplySettings()
+        settings.mode = mode
+        settings.maxReasoningTokens = 32
+        settings.maxAnswerTokens = 48
+        let cancellation = CancellationFlag()
+        var events: [ReplyEvent] = []
+        let outcome = context.reply(to: history(question), evidence: "[voice: pitch 120 Hz, rising at the end (a question?); normal voice; normal pace; quiet room; non-speech: none noticed]",
+                                    settings: settings, cancellation: cancellation) { event in
+            events.append(event)
+            if let n = cancelAfterAnswerPieces, events.filter({ if case .answer = $0 { true } else { false } }).count >= n { cancellation.cancel() }
+        }
+        return (events, outcome)
+    }
+
+    static func text(_ events: [ReplyEvent]) -> (reasoning: String, answer: String) {
+        var r = "", a = ""
+        for e in events {
+            switch e {
+            case .reasoning(let t): r += t
+            case .answer(let t): a += t
+            }
+        }
+        return (r, a)
+    }
+
+    @Test func thinkBeforeSpeakingThinksThenAnswers() throws {
+        let (events, outcome) = try Self.run(.thinkBeforeSpeaking, "Why is the sky blue?")
+        let (reasoning, answer) = Self.text(events)
+        #expect(outcome.status == .completed)
+        #expect(!reasoning.isEmpty && !answer.isEmpty, "reasoning '\(reasoning)' answer '\(answer)'")
+        // Every thought comes before the first word of the answer, and no tag is ever spoken.
+        let firstAnswer = events.firstIndex { if case .answer = $0 { true } else { false } } ?? 0
+        #expect(events[firstAnswer...].allSatisfy { if case .answer = $0 { true } else { false } })
+        #expect(!answer.contains("<think>") && !answer.contains("</think>"))
+        #expect(outcome.pairedSteps == 0)
+    }
+
+    @Test func thinkFirstSpeaksAfterTheFirstThoughtSegmentWithBothStreamsTogether() throws {
+        let (events, outcome) = try Self.run(.thinkFirst, "Could you explain how a rainbow forms?")
+        let (reasoning, answer) = Self.text(events)
+        #expect(outcome.status == .completed)
+        #expect(!reasoning.isEmpty && !answer.isEmpty)
+        #expect(events.first.map { if case .reasoning = $0 { true } else { false } } == true)
+        #expect(outcome.pairedSteps > 0, "the two streams never shared a decode step: \(outcome)")
+    }
+
+    @Test func speakFirstStartsWithTheAnswerAndThinksAlongside() throws {
+        let (events, outcome) = try Self.run(.speakFirst, "Could you explain how a rainbow forms?")
+        let (_, answer) = Self.text(events)
+        #expect(outcome.status == .completed)
+        #expect(events.first.map { if case .answer = $0 { true } else { false } } == true, "\(events.prefix(3))")
+        #expect(answer.count > 20)
+        #expect(outcome.reasoningTokens > 0 && outcome.pairedSteps > 0, "\(outcome)")
+    }
+
+    @Test func cancellationStopsBetweenTokens() throws {
+        let (events, outcome) = try Self.run(.speakFirst, "Tell me a long story about a dragon.", cancelAfterAnswerPieces: 3)
+        #expect(outcome.status == .cancelled)
+        #expect(events.filter { if case .answer = $0 { true } else { false } }.count <= 4)
+    }
+
+    @Test func whatWasPreparedWhileTheUserSpokeIsNotComputedAgain() throws {
+        let context = try Self.engine.get().makeContext()
+        var partial = Self.history("How many legs does a")
+        try context.prepare(partial)
+        partial = Self.history("How many legs does a spider have?")
+        try context.prepare(partial)
+        let (_, prepared) = try Self.run(.thinkBeforeSpeaking, "How many legs does a spider have?", context: context)
+        let (_, cold) = try Self.run(.thinkBeforeSpeaking, "How many legs does a spider have?")
+        // The cold reply computes the whole prompt (system, question, evidence); the prepared
+        // one only the question's last tokens, the evidence and the tags.
+        #expect(prepared.prefilledTokens < cold.prefilledTokens - 20, "prepared \(prepared.prefilledTokens), cold \(cold.prefilledTokens)")
+    }
+}
