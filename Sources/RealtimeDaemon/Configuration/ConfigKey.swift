@@ -84,7 +84,7 @@ extension ConfigKey {
         kind: .integer(1...65_536), help: "Largest WebSocket message accepted, in KiB; a larger one is answered with an error and dropped.")
     static let replyMode = ConfigKey(name: "reply.mode", defaultValue: "speak_first",
         kind: .choice(ReplyMode.allCases.map(\.rawValue)), help: "When replies start speaking relative to their thinking (sessions may change it).")
-    static let thinkSegmentTokens = ConfigKey(name: "reply.think_segment_tokens", defaultValue: "16",
+    static let thinkSegmentTokens = ConfigKey(name: "reply.think_segment_tokens", defaultValue: "8",
         kind: .integer(1...512), help: "Thought tokens per formulation segment (think while speaking).")
     static let responseSegmentTokens = ConfigKey(name: "reply.response_segment_tokens", defaultValue: "24",
         kind: .integer(1...512), help: "Answer tokens per articulation segment, after which newer thoughts are taken in.")
