@@ -78,6 +78,7 @@ extension RealtimeSession {
         run.speech?.cancel()
         run.ended = true
         run.heldOutputs = []
+        run.speech = nil  // the speech's listener holds the run: break the cycle
         if reply === run { reply = nil }
     }
 
@@ -141,6 +142,7 @@ extension RealtimeSession {
 
     private func end(_ run: ReplyRun, status: String, details: any Sendable, spoken: String, outcome: ReplyOutcome? = nil) {
         run.ended = true
+        run.speech = nil  // the speech's listener holds the run: break the cycle
         run.mark("done")
         if reply === run { reply = nil }
         lastReply = run
