@@ -105,8 +105,8 @@ import Testing
             try await client.send(["type": "input_audio_buffer.clear"])
             try await client.wait(for: "input_audio_buffer.cleared")
             try await client.send(["type": "input_audio_buffer.commit"])
-            let error = try await client.wait(for: "error")
-            #expect(error[path: "error.code"] as? String == "input_audio_buffer_commit_empty")
+            // (A loaded machine may also have said `overloaded` about the reply.)
+            try await client.wait(for: "error") { $0[path: "error.code"] as? String == "input_audio_buffer_commit_empty" }
         }
         await server.stop()
     }
