@@ -14,7 +14,9 @@ import TTS
 enum LiveModels {
     static let shared: Result<SessionServices, any Error> = Result {
         let resolved = try ConfigurationLoader(environment: ProcessInfo.processInfo.environment).load(file: nil, overrides: [])
-        return try ModelSet.load(try DaemonConfiguration(resolved), logger: Logger(label: "test"))
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        return try ModelSet.load(try DaemonConfiguration(resolved), logger: logger)
     }
 
     static func services() throws -> SessionServices { try shared.get() }
@@ -40,45 +42,48 @@ enum LiveModels {
     }
 }
 
-/// The server on a free loopback port, stopped by graceful shutdown.
+/// The real daemon (`realtime-daemon serve`) on a free loopback port, in its own process as in
+/// production (so nothing this test process blocks can slow its handshakes), stopped by SIGTERM.
 final class LiveServer: Sendable {
     let port: Int
-    let metrics: DaemonMetrics
-    private let group: ServiceGroup
-    private let task: Task<Void, any Error>
+    private let process: Process
 
     var url: String { "ws://127.0.0.1:\(port)/v1/realtime?model=test" }
     var httpBase: String { "http://127.0.0.1:\(port)" }
 
-    static func start(token: String? = nil, origins: [String] = [], maxSessions: Int = 4, maxMessageBytes: Int = 1 << 20,
-                      defaults: SessionConfiguration = SessionConfiguration()) async throws -> LiveServer {
-        let services = try LiveModels.services()
-        let metrics = DaemonMetrics()
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let settings = DaemonConfiguration.ServerSettings(host: "127.0.0.1", port: 0, token: token, allowedOrigins: origins,
-                                                          maxSessions: maxSessions, maxMessageBytes: maxMessageBytes)
-        var logger = Logger(label: "live-server")
-        logger.logLevel = .critical
-        let server = RealtimeServer(settings: settings, services: services, defaults: defaults, metrics: metrics, logger: logger) {
-            continuation.yield($0)
-        }
-        let group = ServiceGroup(services: [server], logger: logger)
-        let task = Task { try await group.run() }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw CancellationError() }
-        return LiveServer(port: port, metrics: metrics, group: group, task: task)
+    static func start(token: String? = nil, origins: [String] = [], maxSessions: Int = 4, maxMessageKB: Int = 1024) async throws -> LiveServer {
+        try await offPool { try startBlocking(token: token, origins: origins, maxSessions: maxSessions, maxMessageKB: maxMessageKB) }
     }
 
-    private init(port: Int, metrics: DaemonMetrics, group: ServiceGroup, task: Task<Void, any Error>) {
+    private static func startBlocking(token: String?, origins: [String], maxSessions: Int, maxMessageKB: Int) throws -> LiveServer {
+        var arguments = ["serve", "--set", "server.port=0", "--set", "audio.enabled=off", "--set", "server.max_sessions=\(maxSessions)",
+                         "--set", "server.max_message_kb=\(maxMessageKB)", "--log-level", "info"]
+        if let token { arguments += ["--set", "server.token=\(token)"] }
+        if !origins.isEmpty { arguments += ["--set", "server.allowed_origins=\(origins.joined(separator: ","))"] }
+        let (process, errors) = try ServeTests.run(arguments)
+        // The log names the URL once the models are loaded and the port is bound.
+        var log = ""
+        let reader = errors.fileHandleForReading
+        while !log.contains("/v1/realtime") {
+            let data = reader.availableData
+            guard !data.isEmpty else { throw LiveTestError.timeout("the daemon exited: \(log)") }
+            log += String(decoding: data, as: UTF8.self)
+        }
+        let afterHost = log.components(separatedBy: "ws://127.0.0.1:").last ?? ""
+        guard let port = Int(afterHost.prefix { $0.isNumber }) else { throw LiveTestError.timeout("no port in: \(log)") }
+        // Keep draining the log so the daemon never blocks on a full pipe.
+        Thread { while !reader.availableData.isEmpty {} }.start()
+        return LiveServer(port: port, process: process)
+    }
+
+    private init(port: Int, process: Process) {
         self.port = port
-        self.metrics = metrics
-        self.group = group
-        self.task = task
+        self.process = process
     }
 
     func stop() async {
-        await group.triggerGracefulShutdown()
-        _ = await task.result
+        kill(process.processIdentifier, SIGTERM)
+        _ = try? await offPool { [process] in process.waitUntilExit() }
     }
 
     /// An HTTP request with curl (a client we did not write); returns the status code and body.

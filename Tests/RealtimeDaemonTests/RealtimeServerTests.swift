@@ -134,14 +134,14 @@ import Testing
     }
 
     @Test func speakingDuringAReplyStopsItAndKeepsOnlyWhatWasHeard() async throws {
-        var defaults = SessionConfiguration()
-        defaults.maxOutputTokens = 200
-        defaults.instructions = "You are a storyteller. Tell a long story with many sentences."
-        let server = try await LiveServer.start(defaults: defaults)
+        let server = try await LiveServer.start()
         let question = try await LiveModels.question("Please tell me a long story about a dragon and a knight.")
         let interruption = try await LiveModels.question("Stop, that is enough.")
         try await RealtimeClient.session(server.url) { client in
             try await client.wait(for: "session.created")
+            try await client.send(["type": "session.update", "session": [
+                "instructions": "You are a storyteller. Tell a long story with many sentences.", "max_output_tokens": 200]])
+            try await client.wait(for: "session.updated")
             try await client.sendPCM(question + silence24k(0.8), speed: 2)
             let first = try await client.wait(for: "response.output_audio.delta")
             let id = first["response_id"] as? String ?? ""
@@ -172,7 +172,7 @@ import Testing
     }
 
     @Test func malformedInputGetsErrorsAndTheSessionGoesOn() async throws {
-        let server = try await LiveServer.start(maxMessageBytes: 64 * 1024)
+        let server = try await LiveServer.start(maxMessageKB: 64)
         try await RealtimeClient.session(server.url) { client in
             try await client.wait(for: "session.created")
             var expected: [String] = []
