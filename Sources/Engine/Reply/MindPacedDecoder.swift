@@ -154,7 +154,6 @@ struct MindPacedDecoder {
             outcome.failure = error
         }
         if outcome.status != .failed {
-            thinker.text += thinker.utf8.flush()
             emitAnswer(speaker.utf8.flush())
             for case .answer(let a) in answerFilter.finish() { onEvent(.answer(a)) }
         }

@@ -22,16 +22,6 @@ struct RealtimeServer: Service {
 
     private let open = SessionCount()
 
-    init(settings: DaemonConfiguration.ServerSettings, services: SessionServices, defaults: SessionConfiguration,
-         metrics: DaemonMetrics, logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) {
-        self.settings = settings
-        self.services = services
-        self.defaults = defaults
-        self.metrics = metrics
-        self.logger = logger
-        self.onListening = onListening
-    }
-
     func run() async throws {
         let policy = AccessPolicy(token: settings.token, allowedOrigins: settings.allowedOrigins)
         let router = Router()

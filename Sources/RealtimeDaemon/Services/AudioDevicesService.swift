@@ -109,7 +109,7 @@ final class AudioDevicesService: Service, @unchecked Sendable {
             switch output {
             case .audio(let samples, _, _, _):
                 guard let audio = toSpeaker.process(samples), !audio.isEmpty else { return }
-                self.gate.withLock { $0.played(levelDB: EchoGate.levelDB(audio), seconds: Double(audio.count) / Double(playback.sampleRate)) }
+                self.gate.withLock { $0.played(levelDB: SignalLevel.decibels(audio), seconds: Double(audio.count) / Double(playback.sampleRate)) }
                 _ = playback.ring.write(audio)
             case .audioDone:
                 break

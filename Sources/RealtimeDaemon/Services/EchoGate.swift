@@ -1,4 +1,4 @@
-import Foundation
+import Streaming
 
 /// Keeps our own voice, played by the speaker and picked up by the microphone, from being taken
 /// for the user (and from barging in on the reply it belongs to).
@@ -31,14 +31,7 @@ struct EchoGate {
     mutating func filter(_ frame: [Float], seconds: Double, speakerActive: Bool) -> [Float] {
         defer { tailRemaining = max(0, tailRemaining - seconds) }
         guard speakerActive || tailRemaining > 0 else { return frame }
-        let level = Self.levelDB(frame)
+        let level = SignalLevel.decibels(frame)
         return level > playedLevelDB + couplingDB + marginDB ? frame : [Float](repeating: 0, count: frame.count)
-    }
-
-    static func levelDB(_ samples: [Float]) -> Double {
-        guard !samples.isEmpty else { return -120 }
-        var sum: Double = 0
-        for s in samples { sum += Double(s) * Double(s) }
-        return 10 * log10(sum / Double(samples.count) + 1e-12)
     }
 }

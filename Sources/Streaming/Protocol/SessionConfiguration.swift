@@ -21,6 +21,8 @@ public struct SessionConfiguration: Sendable, Equatable {
     /// Tokens of conversation (with the reply) the reasoner is given; older turns are dropped.
     /// It must fit the engine's context (the embedded engine's is 1024 per stream).
     public var historyTokens = 1024
+    /// Tokens the history keeps free for a reply: its thinking, its answer and the evidence and tags.
+    public var replyTokens: Int { reply.maxReasoningTokens + maxOutputTokens + 64 }
     /// A reply whose first audio comes later than this after the end of the turn is reported
     /// with an `overloaded` error (the reply still plays): the machine cannot keep the latency
     /// target for the sessions it has.

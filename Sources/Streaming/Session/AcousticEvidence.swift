@@ -34,9 +34,7 @@ public struct AcousticEvidence: Sendable, Equatable {
     public static func measure(_ samples: [Float], sampleRate: Int = 16_000) -> AcousticEvidence {
         let hop = sampleRate / 100
         let levels: [Double] = stride(from: 0, to: max(0, samples.count - hop + 1), by: hop).map { start in
-            var e: Double = 0
-            for i in start..<(start + hop) { e += Double(samples[i]) * Double(samples[i]) }
-            return 10 * log10(max(e / Double(hop), 1e-12))
+            SignalLevel.decibels(samples[start..<(start + hop)])
         }
         let sorted = levels.sorted()
         let background = sorted.isEmpty ? -120 : sorted[min(sorted.count - 1, sorted.count / 10)]

@@ -25,7 +25,6 @@ extension RealtimeSession {
         if let run = reply { cancel(run, reason: "superseded") }
         let run = ReplyRun(id: newID("resp"), itemID: newID("item"), reference: reference, outputRate: configuration.outputFormat.sampleRate)
         run.held = held
-        run.wasHeld = held
         if let transcriptFinal { run.mark("transcript_final", at: transcriptFinal) }
         reply = run
         send(.event(ServerEvent("response.created", ["response": ["id": run.id, "object": "realtime.response", "status": "in_progress",
@@ -161,7 +160,7 @@ extension RealtimeSession {
                         "content": [["type": "output_audio", "transcript": spoken] as [String: any Sendable]]] as [String: any Sendable]],
             "usage": usage,
             "metadata": ["timings_ms": run.timings.mapValues { $0 as any Sendable }, "audio_ms": run.audioMs,
-                         "mode": configuration.reply.mode.rawValue, "speculative": run.wasHeld] as [String: any Sendable],
+                         "mode": configuration.reply.mode.rawValue, "speculative": run.releasedAt != nil] as [String: any Sendable],
         ] as [String: any Sendable]], for: run)
     }
 

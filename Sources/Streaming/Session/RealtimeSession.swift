@@ -51,7 +51,7 @@ public final class RealtimeSession: @unchecked Sendable {
         self.sink = sink
         vad = VoiceActivityDetector(parameters: configuration.turnDetection?.vad ?? .init())
         history = ConversationHistory(system: configuration.instructions, tokenBudget: configuration.historyTokens,
-                                      reservedForReply: configuration.reply.maxReasoningTokens + configuration.maxOutputTokens + 64)
+                                      reservedForReply: configuration.replyTokens)
         context = services.engine.makeContext()
         streaming = StreamingTranscriber(transcriber: services.transcriber) { [weak self] hypothesis in
             guard let self else { return }
@@ -258,24 +258,15 @@ public final class RealtimeSession: @unchecked Sendable {
             transcribing += 1
             return transcribed(result, evidence: evidence, itemID: pending.itemID)
         }
-        if case .success(let transcript) = result {
-            emit("conversation.item.input_audio_transcription.completed",
-                 ["item_id": pending.itemID, "content_index": 0, "transcript": transcript.text.trimmingCharacters(in: .whitespacesAndNewlines)])
-            history.appendUser(transcript.text.trimmingCharacters(in: .whitespacesAndNewlines))
-        }
+        recordTranscript(result, itemID: pending.itemID)
         release(run, reference: now)
     }
 
     /// Whether any 20 ms of `samples` is louder than `aboveDB`.
     static func hasSound(_ samples: ArraySlice<Float>, aboveDB: Double) -> Bool {
-        var start = samples.startIndex
-        while start + 320 <= samples.endIndex {
-            var energy: Double = 0
-            for s in samples[start..<(start + 320)] { energy += Double(s) * Double(s) }
-            if 10 * log10(energy / 320 + 1e-12) > aboveDB { return true }
-            start += 320
+        stride(from: samples.startIndex, through: samples.endIndex - 320, by: 320).contains { start in
+            SignalLevel.decibels(samples[start..<(start + 320)]) > aboveDB
         }
-        return false
     }
 
     private func commit(eventID: String?) {
@@ -342,20 +333,26 @@ public final class RealtimeSession: @unchecked Sendable {
         transcribing -= 1
         let pending = responseAfterTranscript
         responseAfterTranscript = nil
+        guard recordTranscript(result, itemID: itemID), let pending else { return }
+        startResponse(conversation: history, evidence: evidence.summary, instructions: pending.instructions,
+                      reference: pending.reference, transcriptFinal: .now)
+    }
+
+    /// Tells the client the turn's final transcript (or that it failed) and adds its words to
+    /// the history. False when there is nothing to answer (a failure, or silence and noise).
+    @discardableResult
+    private func recordTranscript(_ result: Result<Transcript, EngineError>, itemID: String) -> Bool {
         switch result {
         case .failure(let error):
             emit("conversation.item.input_audio_transcription.failed",
                  ["item_id": itemID, "content_index": 0, "error": ["type": "server_error", "message": error.description] as [String: any Sendable]])
-            return
+            return false
         case .success(let transcript):
             let text = transcript.text.trimmingCharacters(in: .whitespacesAndNewlines)
             emit("conversation.item.input_audio_transcription.completed", ["item_id": itemID, "content_index": 0, "transcript": text])
-            guard !text.isEmpty else { return }  // silence or noise: nothing to answer
+            guard !text.isEmpty else { return false }
             history.appendUser(text)
-            if let pending {
-                startResponse(conversation: history, evidence: evidence.summary, instructions: pending.instructions,
-                              reference: pending.reference, transcriptFinal: .now)
-            }
+            return true
         }
     }
 
@@ -381,7 +378,7 @@ public final class RealtimeSession: @unchecked Sendable {
         if next.turnDetection?.vad != configuration.turnDetection?.vad { vad.parameters = next.turnDetection?.vad ?? .init() }
         configuration = next
         history.system = next.instructions
-        history.reservedForReply = next.reply.maxReasoningTokens + next.maxOutputTokens + 64
+        history.reservedForReply = next.replyTokens
         emit("session.updated", ["session": sessionJSON])
     }
 

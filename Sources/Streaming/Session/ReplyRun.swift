@@ -15,11 +15,10 @@ final class ReplyRun: @unchecked Sendable {
     var ended = false
     /// A speculative reply keeps its output here until the turn's end is confirmed.
     var held = false
-    /// Started speculatively at a pause (and released when the turn's end was confirmed).
-    var wasHeld = false
     var heldOutputs: [SessionOutput] = []
-    /// When held output was released: the client's audio starts then, not at `firstAudio`.
-    var releasedAt: ContinuousClock.Instant?
+    /// When held output was released (so: the reply was started speculatively at a pause): the
+    /// client's audio starts then, not at `firstAudio`.
+    private(set) var releasedAt: ContinuousClock.Instant?
     /// The clauses whose audio was sent, in order, with their length in output samples.
     private(set) var clauses: [(text: String, samples: Int)] = []
     private var lastClauseIndex = -1
@@ -73,9 +72,7 @@ final class ReplyRun: @unchecked Sendable {
     /// the time since the first audio went out (clients play in real time).
     var playedMs: Int {
         guard let first = firstAudio else { return 0 }
-        let elapsed = ContinuousClock.now - first
-        let elapsedMs = Int(elapsed.components.seconds) * 1000 + Int(elapsed.components.attoseconds / 1_000_000_000_000_000)
-        return min(sentSamples * 1000 / outputRate, elapsedMs)
+        return min(sentSamples * 1000 / outputRate, Int((ContinuousClock.now - first).seconds * 1000))
     }
 
     /// The words spoken in the first `ms` of the reply's audio: whole clauses, then the share of

@@ -100,9 +100,7 @@ public struct VoiceActivityDetector: Sendable {
     }
 
     private mutating func hopDone() -> Event? {
-        var energy: Double = 0
-        for s in pending { energy += Double(s) * Double(s) }
-        let level = 10 * log10(max(energy / Double(Self.hop), 1e-12))
+        let level = SignalLevel.decibels(pending)
         hopsSeen += 1
         // The floor falls to any quieter level at once and rises 3 dB per second outside speech;
         // during the first 200 ms it simply follows the level. Digital silence (below the
