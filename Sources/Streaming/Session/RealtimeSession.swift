@@ -177,6 +177,9 @@ public final class RealtimeSession: @unchecked Sendable {
     /// held back until the turn's end is confirmed (then it is sent, already well under way) or
     /// the user speaks again (then it is dropped unseen).
     private struct Speculation {
+        /// Which speculation this is: a turn can pause several times, and a slow transcript of an
+        /// earlier pause must not be taken for the latest one's.
+        let serial: Int
         let itemID: String
         /// Turn samples the speculative transcript covers.
         let covered: Int
@@ -187,7 +190,9 @@ public final class RealtimeSession: @unchecked Sendable {
 
     private func paused() {
         guard let itemID = turnItemID, speculation == nil, reply == nil, configuration.turnDetection?.createResponse ?? false else { return }
-        speculation = Speculation(itemID: itemID, covered: turn.count)
+        counter += 1
+        let serial = counter
+        speculation = Speculation(serial: serial, itemID: itemID, covered: turn.count)
         // The streaming transcriber stops (its work would only compete for the cores); it takes
         // the whole turn again if the user resumes.
         streaming.reset()
@@ -200,12 +205,13 @@ public final class RealtimeSession: @unchecked Sendable {
             ComputePriority.end()
             let evidence = AcousticEvidence.measure(audio)
             guard let self else { return }
-            queue.async { self.speculativeTranscript(result, evidence: evidence, itemID: itemID) }
+            queue.async { self.speculativeTranscript(result, evidence: evidence, serial: serial) }
         }
     }
 
-    private func speculativeTranscript(_ result: Result<Transcript, EngineError>, evidence: AcousticEvidence, itemID: String) {
-        guard var pending = speculation, pending.itemID == itemID else { return }
+    private func speculativeTranscript(_ result: Result<Transcript, EngineError>, evidence: AcousticEvidence, serial: Int) {
+        guard var pending = speculation, pending.serial == serial else { return }
+        let itemID = pending.itemID
         pending.transcript = (result, evidence)
         if let confirmedAt = pending.confirmedAt {
             // The turn ended while this was being transcribed: carry on as for any turn.
