@@ -77,10 +77,18 @@ let package = Package(
         ),
         .executableTarget(
             name: "RTBench",
-            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "Streaming", "Engine", "TTS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            ]
         ),
         .testTarget(name: "StreamingTests", dependencies: ["Streaming"]),
-        .testTarget(name: "RTBenchTests", dependencies: ["RTBench"]),
+        .testTarget(name: "RTBenchTests", dependencies: [
+            "RTBench", "Streaming",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+        ]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Streaming", "TestSupport", .product(name: "Crypto", package: "swift-crypto")], exclude: ["Fixtures"]),
         .testTarget(name: "TTSTests", dependencies: ["TTS", "Engine", "Streaming", "TestSupport"], exclude: ["Fixtures"]),

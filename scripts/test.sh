@@ -13,5 +13,6 @@ export RTD_TEST_PYTHON="$venv/bin/python"
 # -enable-testing so that test targets may use @testable imports.
 flags=(-c release -Xswiftc -enable-testing)
 swift build "${flags[@]}" --product realtime-daemon
+swift build "${flags[@]}" --product rtbench
 "$(swift build "${flags[@]}" --show-bin-path)/realtime-daemon" models fetch
 swift test "${flags[@]}"

@@ -2,17 +2,22 @@ import ArgumentParser
 import Foundation
 
 @main
-struct RTBenchCommand: ParsableCommand {
+struct RTBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rtbench",
         abstract: "Latency measurement for realtime speech servers (OpenAI Realtime protocol).",
         discussion: """
-            `report` turns a recorded run (turn events on the client's clock) into the table, \
-            CSV and an SVG plot; `compare` says which metrics moved between two runs beyond \
-            run-to-run noise. Driving live sessions against a server arrives with the daemon's \
-            WebSocket server.
+            `run` speaks utterances to a server (this project's daemon or any server of the \
+            OpenAI Realtime protocol) over concurrent sessions and measures each turn on the \
+            client's clock; `corpus` writes a set of spoken questions to run with; `report` \
+            turns a saved run into the table, CSV and an SVG plot; `compare` says which metrics \
+            moved between two runs beyond run-to-run noise.
+
+            Quick start, against a daemon on the default port:
+              rtbench corpus --out /tmp/corpus
+              rtbench run /tmp/corpus --mode speak_first,think_first --svg /tmp/run.svg
             """,
-        subcommands: [Report.self, Compare.self]
+        subcommands: [Run.self, CorpusCommand.self, Report.self, Compare.self]
     )
 
     static func load(_ path: String) throws -> RunReport {

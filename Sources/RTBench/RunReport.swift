@@ -24,7 +24,8 @@ struct RunReport: Codable, Sendable {
         turns.filter { configuration == nil || $0.configuration == configuration }.compactMap { $0.metrics.value(metric) }
     }
 
-    /// Failed turns by reason: an error event, a response that did not complete, or no reply audio.
+    /// What went wrong, by name, with counts: error events, responses that did not complete,
+    /// turns without reply audio. A turn can have several (an `overloaded` warning and a reply).
     func failures(configuration: String) -> [String: Int] {
         var counts = [String: Int]()
         for turn in turns where turn.configuration == configuration {
@@ -35,28 +36,40 @@ struct RunReport: Codable, Sendable {
         return counts
     }
 
+    /// Turns that failed: no reply audio, or a response that ended other than completed or
+    /// cancelled (by a barge-in).
+    func failedTurns(configuration: String) -> Int {
+        turns.filter { turn in
+            guard turn.configuration == configuration else { return false }
+            let status = turn.metrics.status ?? "completed"
+            return turn.metrics.firstPacketMs == nil || (status != "completed" && status != "cancelled")
+        }.count
+    }
+
     // MARK: Formats
 
     /// The terminal table: p50/p90/p95/p99/max per metric and configuration, then failures.
     func table() -> String {
         var lines = [String]()
         let header = ["configuration", "metric", "n", "p50", "p90", "p95", "p99", "max"]
-        lines.append(Self.row(header))
+        let nameWidth = max(16, (configurations.map(\.count).max() ?? 0) + 1)
+        lines.append(Self.row(header, nameWidth: nameWidth))
         for configuration in configurations {
             for metric in TurnMetrics.latencyNames {
                 guard let s = Summary(values(metric, configuration: configuration)) else { continue }
-                lines.append(Self.row([configuration, metric, "\(s.count)"] + [s.p50, s.p90, s.p95, s.p99, s.max].map { String(format: "%.1f", $0) }))
+                lines.append(Self.row([configuration, metric, "\(s.count)"] + [s.p50, s.p90, s.p95, s.p99, s.max].map { String(format: "%.1f", $0) },
+                                     nameWidth: nameWidth))
             }
             let failures = failures(configuration: configuration)
-            let total = failures.values.reduce(0, +)
-            lines.append("\(configuration): \(turns.filter { $0.configuration == configuration }.count) turns, \(total) failed"
+            let failed = failedTurns(configuration: configuration)
+            lines.append("\(configuration): \(turns.filter { $0.configuration == configuration }.count) turns, \(failed) failed"
                          + (failures.isEmpty ? "" : " (" + failures.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + ")"))
         }
         return lines.joined(separator: "\n")
     }
 
-    static func row(_ cells: [String]) -> String {
-        let widths = [16, 20, 4, 9, 9, 9, 9, 9]
+    static func row(_ cells: [String], nameWidth: Int) -> String {
+        let widths = [nameWidth, 20, 4, 9, 9, 9, 9, 9]
         return zip(cells, widths).map { $0.padding(toLength: max($1, $0.count), withPad: " ", startingAt: 0) }.joined(separator: " ")
     }
 

@@ -13,6 +13,10 @@ struct TurnMetrics: Codable, Equatable, Sendable {
     var gapTotalMs: Double
     /// After a barge-in: how long reply audio kept arriving.
     var bargeInStopMs: Double?
+    /// After a barge-in: when the server ended the reply (`response.done`, status cancelled).
+    /// Servers send audio ahead of playback, so this, not the last packet, shows how fast the
+    /// server noticed the user talking over it.
+    var bargeInCancelMs: Double?
     var status: String?
     var errors: [String]
     var serverTimingsMs: [String: Double]
@@ -60,6 +64,9 @@ struct TurnMetrics: Codable, Equatable, Sendable {
             bargeInStopMs = (lastAudio - bargeIn) * 1000
         }
         let done = events.last { $0.kind == .responseDone }
+        if let bargeIn, let done, done.detail == "cancelled", done.time >= bargeIn {
+            bargeInCancelMs = (done.time - bargeIn) * 1000
+        }
         status = done?.detail
         serverTimingsMs = done?.serverTimingsMs ?? [:]
         errors = events.filter { $0.kind == .error }.map { $0.detail ?? "error" }
@@ -67,7 +74,7 @@ struct TurnMetrics: Codable, Equatable, Sendable {
 
     /// The latency metrics by name, for tables, plots and comparisons.
     static let latencyNames = ["first_packet_ms", "first_partial_ms", "final_transcript_ms", "first_reasoning_ms",
-                               "first_answer_ms", "barge_in_stop_ms", "gap_total_ms"]
+                               "first_answer_ms", "barge_in_stop_ms", "barge_in_cancel_ms", "gap_total_ms"]
 
     func value(_ name: String) -> Double? {
         switch name {
@@ -77,6 +84,7 @@ struct TurnMetrics: Codable, Equatable, Sendable {
         case "first_reasoning_ms": return firstReasoningMs
         case "first_answer_ms": return firstAnswerMs
         case "barge_in_stop_ms": return bargeInStopMs
+        case "barge_in_cancel_ms": return bargeInCancelMs
         case "gap_total_ms": return gapTotalMs
         default: return nil
         }

@@ -12,6 +12,21 @@ public enum OpusFormat {
     public static let maxFrameSamples = 5_760
     /// Largest packet we produce or accept (RFC 6716 allows up to 1275 bytes per frame, 3 frames per 60 ms).
     public static let maxPacketBytes = 4_000
+
+    /// How many 48 kHz samples a packet holds, read from its table of contents (RFC 6716 §3.1)
+    /// without decoding it. Empty, oversized or malformed packets are errors.
+    public static func sampleCount(of packet: [UInt8]) throws(StreamingError) -> Int {
+        guard !packet.isEmpty else { throw .opus(operation: "decode", message: "empty packet") }
+        guard packet.count <= maxPacketBytes else {
+            throw .opus(operation: "decode", message: "packet of \(packet.count) bytes exceeds \(maxPacketBytes)")
+        }
+        let samples = opus_packet_get_nb_samples(packet, Int32(packet.count), Int32(sampleRate))
+        guard samples > 0 else { throw .opus(operation: "decode", message: opusMessage(samples < 0 ? samples : OPUS_INVALID_PACKET)) }
+        guard samples <= maxFrameSamples else {
+            throw .opus(operation: "decode", message: "packet holds \(samples) samples, more than 120 ms")
+        }
+        return Int(samples)
+    }
 }
 
 /// A mono 48 kHz Opus encoder (VOIP application) producing one packet per 20 ms frame.
@@ -90,16 +105,7 @@ public final class OpusDecoder {
     /// Decodes one packet. Garbage bytes give `StreamingError.opus`, never a crash; the decoder
     /// stays usable afterwards.
     public func decode(_ packet: [UInt8]) throws(StreamingError) -> [Float] {
-        guard !packet.isEmpty else { throw .opus(operation: "decode", message: "empty packet") }
-        guard packet.count <= OpusFormat.maxPacketBytes else {
-            throw .opus(operation: "decode", message: "packet of \(packet.count) bytes exceeds \(OpusFormat.maxPacketBytes)")
-        }
-        let samples = opus_packet_get_nb_samples(packet, Int32(packet.count), Int32(OpusFormat.sampleRate))
-        guard samples > 0 else { throw .opus(operation: "decode", message: opusMessage(samples < 0 ? samples : OPUS_INVALID_PACKET)) }
-        guard samples <= OpusFormat.maxFrameSamples else {
-            throw .opus(operation: "decode", message: "packet holds \(samples) samples, more than 120 ms")
-        }
-        return try run(packet, frameSize: Int(samples))
+        try run(packet, frameSize: OpusFormat.sampleCount(of: packet))
     }
 
     /// Packet-loss concealment: synthesises `samples` (default 20 ms) in place of a missing packet.

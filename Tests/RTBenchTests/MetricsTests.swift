@@ -66,13 +66,14 @@ import Testing
             TurnEvent(.responseDone, at: 1.6, detail: "cancelled"),
         ]))
         #expect(abs((m.bargeInStopMs ?? 0) - 800) < 1e-6)
+        #expect(abs((m.bargeInCancelMs ?? 0) - 900) < 1e-6)
         #expect(m.gapCount == 0)
         #expect(m.status == "cancelled")
     }
 
     @Test func missingEventsGiveNil() {
         let m = TurnMetrics(Self.turn([TurnEvent(.speechEnded, at: 0), TurnEvent(.error, at: 0.3, detail: "overloaded")]))
-        #expect(m.firstPacketMs == nil && m.finalTranscriptMs == nil && m.bargeInStopMs == nil)
+        #expect(m.firstPacketMs == nil && m.finalTranscriptMs == nil && m.bargeInStopMs == nil && m.bargeInCancelMs == nil)
         #expect(m.errors == ["overloaded"])
     }
 
