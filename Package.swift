@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         systemLibrary("CAlsa", pkgConfig: "alsa", apt: ["libasound2-dev"]),
@@ -53,6 +54,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: optimised
         ),
@@ -84,18 +86,14 @@ let package = Package(
             ]
         ),
         .testTarget(name: "StreamingTests", dependencies: ["Streaming"]),
-        .testTarget(name: "RTBenchTests", dependencies: [
-            "RTBench", "Streaming",
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
-        ]),
+        .testTarget(name: "RTBenchTests", dependencies: ["RTBench", "Streaming"], exclude: ["Clients"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Streaming", "TestSupport", .product(name: "Crypto", package: "swift-crypto")], exclude: ["Fixtures"]),
         .testTarget(name: "TTSTests", dependencies: ["TTS", "Engine", "Streaming", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "RealtimeDaemonTests", dependencies: [
             "RealtimeDaemon", "Streaming", "Engine", "TTS",
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
-        ]),
+        ], exclude: ["Clients"]),
     ],
     swiftLanguageModes: [.v6]
 )

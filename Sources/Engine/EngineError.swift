@@ -20,6 +20,8 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
     case invalidArgument(String)
     /// The work was cancelled before it finished.
     case cancelled
+    /// The remote reasoner failed (unreachable, timed out, an HTTP or stream error).
+    case remote(String)
 
     public var description: String {
         switch self {
@@ -41,6 +43,8 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
             return "\(tokens) tokens do not fit in the model's context of \(context) tokens"
         case let .invalidArgument(message):
             return "invalid argument: \(message)"
+        case .remote(let message):
+            return message
         case .cancelled:
             return "cancelled"
         }

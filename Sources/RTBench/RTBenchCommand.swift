@@ -35,14 +35,17 @@ struct RTBenchCommand: AsyncParsableCommand {
     }
 
     struct Report: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the latency table of a run; write JSON, CSV and SVG if asked.")
-        @Argument(help: "A run: rtbench report JSON, or a JSON list of recorded turns.") var path: String
+        static let configuration = CommandConfiguration(
+            abstract: "Print the latency table of one or more runs; write JSON, CSV and SVG if asked.",
+            discussion: "Several runs (for instance the same questions against two servers) become one report, one configuration per label.")
+        @Argument(help: "Runs: rtbench report JSON, or JSON lists of recorded turns.") var paths: [String]
         @Option(help: "Write the full report (every turn, every metric) as JSON.") var json: String?
         @Option(help: "Write one CSV line per turn.") var csv: String?
         @Option(help: "Write the plot (latency CDF per configuration and per-turn timeline) as SVG.") var svg: String?
 
         func run() throws {
-            let report = try RTBenchCommand.load(path)
+            var report = try RTBenchCommand.load(paths[0])
+            for path in paths.dropFirst() { report.turns += try RTBenchCommand.load(path).turns }
             print(report.table())
             if let json { try report.json().write(to: URL(fileURLWithPath: json)) }
             if let csv { try report.csv().write(toFile: csv, atomically: true, encoding: .utf8) }

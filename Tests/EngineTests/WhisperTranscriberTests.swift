@@ -47,13 +47,20 @@ import Testing
         options.cadence = 0.4
         let streaming = StreamingTranscriber(transcriber: transcriber, options: options) { h in seen.withLock { $0.append(h) } }
         defer { streaming.close() }
-        // Real-time pace in 100 ms steps, so that several partial runs happen.
+        // Real-time pace in 100 ms steps; after each half second of audio, wait for the partial
+        // run it triggers (however slow a loaded machine makes it), so that several happen.
         var offset = 0
+        var steps = 0
         while offset < samples.count {
             let end = min(samples.count, offset + 1_600)
             streaming.append(Array(samples[offset..<end]))
             offset = end
+            steps += 1
+            let before = seen.withLock { $0.count }
             try await Task.sleep(for: .milliseconds(100))
+            if steps % 5 == 0, offset < samples.count {
+                for _ in 0..<40 where seen.withLock({ $0.count }) == before { try await Task.sleep(for: .milliseconds(50)) }
+            }
         }
         let final = try await streaming.finish()
         let hypotheses = seen.withLock { $0 }

@@ -89,4 +89,33 @@ import Testing
         #expect(ConfigKey.captureDevice.environmentVariable == "RTD_AUDIO_CAPTURE_DEVICE")
         #expect(ConfigKey.logLevel.environmentVariable == "RTD_LOG_LEVEL")
     }
+
+    @Test func remoteEngineSettingsAreCheckedAndTheKeyStaysHidden() throws {
+        let loader = ConfigurationLoader(environment: [:])
+        let remote = try DaemonConfiguration(loader.load(file: nil, overrides: [
+            "reply.engine=remote", "remote.url=http://gpu:9999/v1", "remote.model=Step-Audio-R1", "remote.input=audio",
+            "remote.api_key=sk-secret", "remote.first_token_timeout_ms=2000",
+        ]), environment: [:])
+        #expect(remote.remote?.endpoint == "http://gpu:9999/v1/chat/completions")
+        #expect(remote.remote?.input == .audio && remote.remote?.apiKey == "sk-secret" && remote.remote?.firstTokenTimeoutMs == 2000)
+        #expect(try DaemonConfiguration(loader.load(file: nil, overrides: []), environment: [:]).remote == nil)
+        // The key may come from OPENAI_API_KEY.
+        let fromEnvironment = try DaemonConfiguration(loader.load(file: nil, overrides: ["reply.engine=remote", "remote.model=m"]),
+                                                      environment: ["OPENAI_API_KEY": "sk-env"])
+        #expect(fromEnvironment.remote?.apiKey == "sk-env")
+        #expect(throws: ConfigurationError.self) {
+            try DaemonConfiguration(loader.load(file: nil, overrides: ["reply.engine=remote"]), environment: [:])  // no model
+        }
+        #expect(throws: ConfigurationError.self) {
+            try DaemonConfiguration(loader.load(file: nil, overrides: ["reply.engine=remote", "remote.model=m", "remote.url=gpu:9999"]),
+                                    environment: [:])
+        }
+        // `config show` says a secret is set without showing it.
+        let (process, errors) = try ServeTests.run(["config", "show", "--set", "remote.api_key=sk-secret", "--set", "server.token=tok-secret"])
+        let out = String(decoding: (process.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        _ = errors
+        #expect(out.contains("remote.api_key = (set, hidden)"), "\(out)")
+        #expect(!out.contains("sk-secret") && !out.contains("tok-secret"), "\(out)")
+    }
 }

@@ -51,13 +51,16 @@ final class LiveServer: Sendable {
     var url: String { "ws://127.0.0.1:\(port)/v1/realtime?model=test" }
     var httpBase: String { "http://127.0.0.1:\(port)" }
 
-    static func start(token: String? = nil, origins: [String] = [], maxSessions: Int = 4, maxMessageKB: Int = 1024) async throws -> LiveServer {
-        try await offPool { try startBlocking(token: token, origins: origins, maxSessions: maxSessions, maxMessageKB: maxMessageKB) }
+    /// `settings`: more `--set key=value` pairs (the remote engine's, for instance).
+    static func start(token: String? = nil, origins: [String] = [], maxSessions: Int = 4, maxMessageKB: Int = 1024,
+                      settings: [String] = []) async throws -> LiveServer {
+        try await offPool { try startBlocking(token: token, origins: origins, maxSessions: maxSessions, maxMessageKB: maxMessageKB, settings: settings) }
     }
 
-    private static func startBlocking(token: String?, origins: [String], maxSessions: Int, maxMessageKB: Int) throws -> LiveServer {
+    private static func startBlocking(token: String?, origins: [String], maxSessions: Int, maxMessageKB: Int, settings: [String]) throws -> LiveServer {
         var arguments = ["serve", "--set", "server.port=0", "--set", "audio.enabled=off", "--set", "server.max_sessions=\(maxSessions)",
                          "--set", "server.max_message_kb=\(maxMessageKB)", "--log-level", "info"]
+        for setting in settings { arguments += ["--set", setting] }
         if let token { arguments += ["--set", "server.token=\(token)"] }
         if !origins.isEmpty { arguments += ["--set", "server.allowed_origins=\(origins.joined(separator: ","))"] }
         let (process, errors) = try ServeTests.run(arguments)

@@ -60,7 +60,8 @@ final class EmbeddedReplyContext: ReplyContext, @unchecked Sendable {
         }
     }
 
-    func reply(to history: ConversationHistory, evidence: String?, settings: ReplySettings, cancellation: CancellationFlag,
+    /// The embedded model reads the transcript and the evidence; it does not take audio.
+    func reply(to history: ConversationHistory, evidence: String?, audio: [Float]?, settings: ReplySettings, cancellation: CancellationFlag,
                onEvent: (ReplyEvent) -> Void) -> ReplyOutcome {
         busy.withLock { _ in
             let conversation = fitted(history).prompt(template: engine.template, tokenizer: engine.tokenizer).ids

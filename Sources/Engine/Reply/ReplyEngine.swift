@@ -67,7 +67,13 @@ public struct ReplyOutcome: Sendable, Equatable {
 public protocol ReplyEngine: AnyObject, Sendable {
     /// A short description for logs and `session.created`.
     var name: String { get }
+    /// Whether replies need the user's turn as audio (a model that listens itself).
+    var hearsAudio: Bool { get }
     func makeContext() -> any ReplyContext
+}
+
+extension ReplyEngine {
+    public var hearsAudio: Bool { false }
 }
 
 /// One session's side of the reasoner. Calls come from one thread at a time (the session's
@@ -79,7 +85,16 @@ public protocol ReplyContext: AnyObject, Sendable {
     func prepare(_ history: ConversationHistory) throws(EngineError)
     /// Generates the reply to the last user turn of `history`, calling `onEvent` as text comes.
     /// `evidence` is how the turn sounded (`AcousticEvidence.summary`), for the thinking to cite.
+    /// `audio` is the turn itself at 16 kHz, for engines that hear (`hearsAudio`); nil otherwise.
     /// Returns when the reply is complete, failed, or `cancellation` was set (checked between tokens).
-    func reply(to history: ConversationHistory, evidence: String?, settings: ReplySettings, cancellation: CancellationFlag,
+    func reply(to history: ConversationHistory, evidence: String?, audio: [Float]?, settings: ReplySettings, cancellation: CancellationFlag,
                onEvent: (ReplyEvent) -> Void) -> ReplyOutcome
+}
+
+extension ReplyContext {
+    /// A reply from the words alone.
+    public func reply(to history: ConversationHistory, evidence: String?, settings: ReplySettings, cancellation: CancellationFlag,
+                      onEvent: (ReplyEvent) -> Void) -> ReplyOutcome {
+        reply(to: history, evidence: evidence, audio: nil, settings: settings, cancellation: cancellation, onEvent: onEvent)
+    }
 }

@@ -26,7 +26,9 @@ struct ConfigCommand: ParsableCommand {
             let (resolved, _) = try options.resolve()
             print("# configuration file: \(resolved.file ?? "none")")
             for key in ConfigKey.all {
-                print("\(key.name) = \"\(resolved.string(key))\"    # \(resolved.source(key))")
+                let value = resolved.string(key)
+                let shown = if case .secret = key.kind { value.isEmpty ? "\"\"" : "(set, hidden)" } else { "\"\(value)\"" }
+                print("\(key.name) = \(shown)    # \(resolved.source(key))")
             }
         }
     }

@@ -26,14 +26,14 @@ struct ServeCommand: AsyncParsableCommand {
             "config": "\(resolved.file ?? "none")", "models": "\(config.modelsDirectory.path)",
         ])
 
+        let metrics = DaemonMetrics()
         let models: SessionServices
-        do { models = try ModelSet.load(config, logger: logger) } catch {
+        do { models = try ModelSet.load(config, observer: metrics.remoteObserver, logger: logger) } catch {
             logger.error("\(error)")
             throw ExitCode(1)
         }
         var defaults = SessionConfiguration()
         defaults.reply = config.reply
-        let metrics = DaemonMetrics()
 
         var services: [any Service] = [RealtimeServer(settings: config.server, services: models, defaults: defaults, metrics: metrics, logger: logger)]
         do {

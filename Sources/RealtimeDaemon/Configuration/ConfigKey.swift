@@ -5,6 +5,8 @@ import Engine
 struct ConfigKey: Sendable {
     enum Kind: Sendable {
         case string
+        /// A string never shown (`config show` prints whether it is set).
+        case secret
         case path
         case integer(ClosedRange<Int>)
         case choice([String])
@@ -23,7 +25,7 @@ struct ConfigKey: Sendable {
     /// Checks a value against the key's kind; returns a message for a person when it is wrong.
     func problem(with value: String) -> String? {
         switch kind {
-        case .string, .path:
+        case .string, .secret, .path:
             return nil
         case .integer(let range):
             guard let n = Int(value) else { return "'\(value)' is not a whole number" }
@@ -36,6 +38,7 @@ struct ConfigKey: Sendable {
     var kindDescription: String {
         switch kind {
         case .string: return "text"
+        case .secret: return "secret text"
         case .path: return "path"
         case .integer(let r): return "integer \(r.lowerBound)...\(r.upperBound)"
         case .choice(let options): return options.joined(separator: "|")
@@ -75,7 +78,7 @@ extension ConfigKey {
     static let serverPort = ConfigKey(name: "server.port", defaultValue: "8765",
         kind: .integer(0...65_535), help: "TCP port of the HTTP/WebSocket server (0: any free port, logged at start).")
     static let serverToken = ConfigKey(name: "server.token", defaultValue: "",
-        kind: .string, help: "Bearer token clients must present (Authorization header or openai-insecure-api-key.<token> subprotocol); empty: no auth.")
+        kind: .secret, help: "Bearer token clients must present (Authorization header or openai-insecure-api-key.<token> subprotocol); empty: no auth.")
     static let allowedOrigins = ConfigKey(name: "server.allowed_origins", defaultValue: "",
         kind: .string, help: "Comma-separated browser Origins allowed to connect, or *; empty: only this host's own pages (localhost).")
     static let maxSessions = ConfigKey(name: "server.max_sessions", defaultValue: "4",
@@ -91,10 +94,34 @@ extension ConfigKey {
     static let maxReasoningTokens = ConfigKey(name: "reply.max_reasoning_tokens", defaultValue: "64",
         kind: .integer(0...4_096), help: "Thinking budget per reply, in tokens.")
 
+    static let replyEngine = ConfigKey(name: "reply.engine", defaultValue: "embedded",
+        kind: .choice(["embedded", "remote"]), help: "The reasoner: the embedded SmolLM2 on this CPU, or an OpenAI-compatible server (remote.*).")
+    static let remoteURL = ConfigKey(name: "remote.url", defaultValue: "http://127.0.0.1:8000/v1",
+        kind: .string, help: "Base URL of the OpenAI-compatible API (vLLM, llama.cpp's server, a hosted API), ending in /v1.")
+    static let remoteModel = ConfigKey(name: "remote.model", defaultValue: "",
+        kind: .string, help: "Model name sent with each request (vLLM: the served model name). Needed with reply.engine=remote.")
+    static let remoteAPIKey = ConfigKey(name: "remote.api_key", defaultValue: "",
+        kind: .secret, help: "API key sent as a bearer token (also read from OPENAI_API_KEY); never logged.")
+    static let remoteInput = ConfigKey(name: "remote.input", defaultValue: "text",
+        kind: .choice(RemoteEngineSettings.Input.allCases.map(\.rawValue)),
+        help: "text: our transcript and acoustic evidence; audio: the turn as WAV input_audio parts (Step-Audio-R1).")
+    static let remoteConnectTimeout = ConfigKey(name: "remote.connect_timeout_ms", defaultValue: "3000",
+        kind: .integer(100...120_000), help: "Connecting to the remote server.")
+    static let remoteFirstTokenTimeout = ConfigKey(name: "remote.first_token_timeout_ms", defaultValue: "15000",
+        kind: .integer(100...600_000), help: "From a request to its first streamed token.")
+    static let remoteIdleTimeout = ConfigKey(name: "remote.idle_timeout_ms", defaultValue: "10000",
+        kind: .integer(100...600_000), help: "Longest pause inside a streamed reply.")
+    static let remoteMaxConcurrent = ConfigKey(name: "remote.max_concurrent", defaultValue: "8",
+        kind: .integer(1...1_024), help: "Requests in flight to the remote server from this daemon; more wait.")
+    static let remoteRetries = ConfigKey(name: "remote.retries", defaultValue: "2",
+        kind: .integer(0...10), help: "Retries of a request that failed before its first token (connect errors, 429, 5xx).")
+
     static let all: [ConfigKey] = [
         logLevel, modelsDir, audioEnabled, captureDevice, playbackDevice, captureRate, playbackRate,
         periodMs, bufferPeriods, alsaConfig, engineThreads, serverHost, serverPort, serverToken, allowedOrigins,
         maxSessions, maxMessageKB, replyMode, thinkSegmentTokens, responseSegmentTokens, maxReasoningTokens,
+        replyEngine, remoteURL, remoteModel, remoteAPIKey, remoteInput, remoteConnectTimeout, remoteFirstTokenTimeout,
+        remoteIdleTimeout, remoteMaxConcurrent, remoteRetries,
     ]
 
     static func named(_ name: String) -> ConfigKey? { all.first { $0.name == name } }

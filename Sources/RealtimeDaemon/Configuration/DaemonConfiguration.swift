@@ -15,6 +15,8 @@ struct DaemonConfiguration {
     var engineThreads: Int
     var server: ServerSettings
     var reply: ReplySettings
+    /// The remote reasoner, when `reply.engine` is `remote`.
+    var remote: RemoteEngineSettings?
 
     /// The HTTP/WebSocket server's settings.
     struct ServerSettings {
@@ -59,5 +61,27 @@ struct DaemonConfiguration {
         reply.thinkSegmentTokens = resolved.integer(.thinkSegmentTokens)
         reply.responseSegmentTokens = resolved.integer(.responseSegmentTokens)
         reply.maxReasoningTokens = resolved.integer(.maxReasoningTokens)
+        if resolved.string(.replyEngine) == "remote" {
+            let url = resolved.string(.remoteURL)
+            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+                throw .invalidValue(key: ConfigKey.remoteURL.name, value: url, source: resolved.source(.remoteURL).description,
+                                    problem: "not an http(s) URL such as http://gpu-host:8000/v1")
+            }
+            let model = resolved.string(.remoteModel)
+            guard !model.isEmpty else {
+                throw .invalidValue(key: ConfigKey.remoteModel.name, value: model, source: resolved.source(.remoteModel).description,
+                                    problem: "reply.engine=remote needs the model name the server serves (vLLM: --served-model-name)")
+            }
+            var remote = RemoteEngineSettings(baseURL: url, model: model)
+            let key = resolved.string(.remoteAPIKey)
+            remote.apiKey = key.isEmpty ? environment["OPENAI_API_KEY"] : key
+            remote.input = RemoteEngineSettings.Input(rawValue: resolved.string(.remoteInput)) ?? .text
+            remote.connectTimeoutMs = resolved.integer(.remoteConnectTimeout)
+            remote.firstTokenTimeoutMs = resolved.integer(.remoteFirstTokenTimeout)
+            remote.idleTimeoutMs = resolved.integer(.remoteIdleTimeout)
+            remote.maxConcurrentRequests = resolved.integer(.remoteMaxConcurrent)
+            remote.retries = resolved.integer(.remoteRetries)
+            self.remote = remote
+        }
     }
 }

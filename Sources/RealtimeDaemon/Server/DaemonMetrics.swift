@@ -1,5 +1,6 @@
-import Streaming
+import Engine
 import Prometheus
+import Streaming
 
 /// What `/metrics` shows, in Prometheus text: sessions, turns, errors, and the latency of
 /// each stage of a reply (as `timings_ms` reports it) as histograms.
@@ -12,6 +13,8 @@ final class DaemonMetrics: Sendable {
     let errors: @Sendable (String) -> Counter
     let stageSeconds: @Sendable (String) -> ValueHistogram
     let audioXruns: Counter
+    let remoteFirstToken: ValueHistogram
+    let remoteErrors: @Sendable (String) -> Counter
 
     static let buckets: [Double] = [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1, 1.5, 2, 3, 5, 10]
 
@@ -23,6 +26,11 @@ final class DaemonMetrics: Sendable {
         audioXruns = r.makeCounter(descriptor: Self.name("audio_xruns_total", "ALSA overruns and underruns of the local voice loop."))
         responses = { status in r.makeCounter(descriptor: Self.name("responses_total", "Responses by final status."), labels: [("status", status)]) }
         errors = { code in r.makeCounter(descriptor: Self.name("errors_total", "error events sent, by code."), labels: [("code", code)]) }
+        remoteFirstToken = r.makeValueHistogram(
+            descriptor: Self.name("remote_first_token", unit: "seconds", "Remote engine: from a request to its first streamed token."), buckets: Self.buckets)
+        remoteErrors = { kind in
+            r.makeCounter(descriptor: Self.name("remote_errors_total", "Remote engine requests that failed, by kind."), labels: [("kind", kind)])
+        }
         stageSeconds = { stage in
             r.makeValueHistogram(descriptor: Self.name("reply_stage", unit: "seconds", "Time from the end of the user's turn (or response.create) to each stage of the reply."),
                                  labels: [("stage", stage)], buckets: Self.buckets)
@@ -45,6 +53,12 @@ final class DaemonMetrics: Sendable {
         default:
             break
         }
+    }
+
+    /// The remote engine's hooks into these metrics.
+    var remoteObserver: RemoteObserver {
+        RemoteObserver(firstToken: { [remoteFirstToken] in remoteFirstToken.record($0) },
+                       failure: { [remoteErrors] in remoteErrors($0).increment() })
     }
 
     static func name(_ metric: String, unit: String = "", _ help: String) -> MetricNameDescriptor {

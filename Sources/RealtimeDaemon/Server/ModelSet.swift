@@ -4,17 +4,24 @@ import Logging
 import Streaming
 import TTS
 
-/// Loads the three models every session shares (recogniser, reasoner, voice) and warms them up.
+/// Loads the models every session shares (recogniser, reasoner, voice) and warms them up. With
+/// `reply.engine=remote` the reasoner is the remote server and SmolLM2 is not loaded.
 enum ModelSet {
-    static func load(_ config: DaemonConfiguration, voice: String? = nil, logger: Logger) throws -> SessionServices {
+    static func load(_ config: DaemonConfiguration, voice: String? = nil, observer: RemoteObserver = RemoteObserver(),
+                     logger: Logger) throws -> SessionServices {
         let store = ModelStore(directory: config.modelsDirectory)
         let started = ContinuousClock.now
         try store.require(.recognizer)
-        try store.require(.reasoner)
         let whisper = try WhisperModel(directory: store.directory(of: .recognizer)?.path ?? "", threads: config.engineThreads)
         let transcriber = WhisperTranscriber(model: whisper)
-        let llm = try LlamaModel(path: store.path(role: .reasoner, endingWith: ".gguf")?.path ?? "", threads: config.engineThreads)
-        let engine = try EmbeddedReplyEngine(model: llm)
+        let engine: any ReplyEngine
+        if let remote = config.remote {
+            engine = RemoteReplyEngine(server: RemoteServer(settings: remote, observer: observer))
+        } else {
+            try store.require(.reasoner)
+            let llm = try LlamaModel(path: store.path(role: .reasoner, endingWith: ".gguf")?.path ?? "", threads: config.engineThreads)
+            engine = try EmbeddedReplyEngine(model: llm)
+        }
         let speechVoice = try VoiceLoader.load(voice, config: config, threads: config.engineThreads, logger: logger)
         speechVoice.warmUp()
         _ = try? transcriber.transcribe([Float](repeating: 0, count: 8_000))

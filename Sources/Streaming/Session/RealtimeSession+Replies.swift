@@ -13,15 +13,16 @@ extension RealtimeSession {
             responseAfterTranscript = (instructions, .now)  // reply once the committed turn is transcribed
             return
         }
-        startResponse(conversation: history, evidence: nil, instructions: instructions, reference: .now, transcriptFinal: nil)
+        startResponse(conversation: history, evidence: nil, instructions: instructions, reference: .now, transcriptFinal: nil,
+                      audio: turnAudioForReply)
     }
 
     /// Starts generating and speaking a reply to `conversation` (`evidence`: how the last turn
     /// sounded, for the thinking; the history keeps only the words). A `held` reply keeps its output
-    /// until `release` (or drops it in `discard`).
+    /// until `release` (or drops it in `discard`). `audio`: the turn at 16 kHz, for an engine that hears.
     @discardableResult
     func startResponse(conversation: ConversationHistory, evidence: String?, instructions: String?, reference: ContinuousClock.Instant,
-                       transcriptFinal: ContinuousClock.Instant?, held: Bool = false) -> ReplyRun {
+                       transcriptFinal: ContinuousClock.Instant?, held: Bool = false, audio: [Float]? = nil) -> ReplyRun {
         if let run = reply { cancel(run, reason: "superseded") }
         let run = ReplyRun(id: newID("resp"), itemID: newID("item"), reference: reference, outputRate: configuration.outputFormat.sampleRate)
         run.held = held
@@ -45,7 +46,7 @@ extension RealtimeSession {
         let (settings, speech, cancellation) = (replySettings, run.speech, run.cancellation)
         let prompt = request
         engineQueue.async { [weak self, context] in
-            let outcome = context.reply(to: prompt, evidence: evidence, settings: settings, cancellation: cancellation) { event in
+            let outcome = context.reply(to: prompt, evidence: evidence, audio: audio, settings: settings, cancellation: cancellation) { event in
                 if case .answer(let text) = event { speech?.feed(text) }
                 guard let self else { return }
                 self.queue.async { self.replyEvent(event, of: run) }

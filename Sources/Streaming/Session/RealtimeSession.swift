@@ -31,6 +31,8 @@ public final class RealtimeSession: @unchecked Sendable {
     /// The last second of audio before the current turn (for the VAD's prefix padding).
     private var preRoll: [Float] = []
     private var turn: [Float] = []
+    /// The last ended turn's audio, for an engine that hears (`ReplyEngine.hearsAudio`).
+    var turnAudioForReply: [Float]?
     private var turnItemID: String?
     private var partialSent = ""
     var transcribing = 0
@@ -226,7 +228,8 @@ public final class RealtimeSession: @unchecked Sendable {
                 var upcoming = history
                 upcoming.appendUser(text)
                 pending.run = startResponse(conversation: upcoming, evidence: evidence.summary, instructions: nil,
-                                            reference: .now, transcriptFinal: .now, held: true)
+                                            reference: .now, transcriptFinal: .now, held: true,
+                                            audio: services.engine.hearsAudio ? Array(turn.prefix(pending.covered)) : nil)
             }
         }
         speculation = pending
@@ -252,6 +255,7 @@ public final class RealtimeSession: @unchecked Sendable {
             return endTurn(itemID: pending.itemID, createResponse: true, reference: now)
         }
         emit("input_audio_buffer.committed", ["item_id": pending.itemID, "previous_item_id": NullValue.null])
+        if services.engine.hearsAudio { turnAudioForReply = Array(turn.prefix(pending.covered)) }
         turn = []
         turnItemID = nil
         guard let (result, evidence) = pending.transcript else {
@@ -305,6 +309,7 @@ public final class RealtimeSession: @unchecked Sendable {
     private func endTurn(itemID: String, createResponse: Bool, reference: ContinuousClock.Instant) {
         emit("input_audio_buffer.committed", ["item_id": itemID, "previous_item_id": NullValue.null])
         let audio = turn
+        if services.engine.hearsAudio { turnAudioForReply = audio }
         turn = []
         turnItemID = nil
         transcribing += 1
@@ -341,7 +346,7 @@ public final class RealtimeSession: @unchecked Sendable {
         responseAfterTranscript = nil
         guard recordTranscript(result, itemID: itemID), let pending else { return }
         startResponse(conversation: history, evidence: evidence.summary, instructions: pending.instructions,
-                      reference: pending.reference, transcriptFinal: .now)
+                      reference: pending.reference, transcriptFinal: .now, audio: turnAudioForReply)
     }
 
     /// Tells the client the turn's final transcript (or that it failed) and adds its words to
@@ -365,6 +370,7 @@ public final class RealtimeSession: @unchecked Sendable {
     private func addUserText(_ text: String) {
         let itemID = newID("item")
         history.appendUser(text)
+        turnAudioForReply = nil  // the turn to answer is typed: there is no audio of it
         emit("conversation.item.created", ["item": ["id": itemID, "type": "message", "role": "user",
                                                     "content": [["type": "input_text", "text": text] as [String: any Sendable]]] as [String: any Sendable]])
     }

@@ -1,0 +1,59 @@
+import Foundation
+
+/// The JSON body of a streaming `/v1/chat/completions` request, for both input modes.
+struct ChatCompletionRequest {
+    var model: String
+    var messages: [[String: Any]]
+    var maxTokens: Int
+    var temperature: Double?
+    /// Extra fields (the audio mode's prefill and stop settings).
+    var extra: [String: Any] = [:]
+
+    /// Step-Audio-R1's end-of-turn token, and its text.
+    static let stepAudioStopTokenID = 151_665
+    static let stepAudioStopText = "<|EOT|>"
+    /// Longest `input_audio` piece the audio model takes.
+    static let maxAudioPieceSeconds = 25.0
+
+    func body() throws -> Data {
+        var object: [String: Any] = ["model": model, "messages": messages, "stream": true, "max_tokens": maxTokens]
+        if let temperature { object["temperature"] = temperature }
+        for (key, value) in extra { object[key] = value }
+        return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    }
+
+    /// Text mode: the conversation as chat messages; the last user message carries the local
+    /// transcript and, after it, the acoustic evidence block.
+    static func text(model: String, system: String?, turns: [ChatMessage], evidence: String?, maxTokens: Int, temperature: Double?) -> Self {
+        var messages = [[String: Any]]()
+        if let system, !system.isEmpty { messages.append(["role": "system", "content": system]) }
+        for (i, turn) in turns.enumerated() {
+            var content = turn.content
+            if i == turns.count - 1, turn.role == .user, let evidence, !evidence.isEmpty { content += "\n" + evidence }
+            messages.append(["role": turn.role.rawValue, "content": content])
+        }
+        return Self(model: model, messages: messages, maxTokens: maxTokens, temperature: temperature)
+    }
+
+    /// Audio mode (Step-Audio-R1 on vLLM): earlier turns as text, the last user turn as WAV
+    /// pieces of at most 25 s (16 kHz mono), and the assistant turn prefilled with `<think>\n`
+    /// and continued, with the model's own end-of-turn token as the stop.
+    static func audio(model: String, system: String?, turns: [ChatMessage], audio16k: [Float], maxTokens: Int, temperature: Double?) -> Self {
+        var messages = [[String: Any]]()
+        if let system, !system.isEmpty { messages.append(["role": "system", "content": system]) }
+        let earlier = turns.last?.role == .user ? turns.dropLast() : turns[...]
+        for turn in earlier { messages.append(["role": turn.role.rawValue, "content": turn.content]) }
+        let parts: [[String: Any]] = WAVEncoding.pieces(audio16k, sampleRate: 16_000, maxSeconds: maxAudioPieceSeconds).map { wav in
+            ["type": "input_audio", "input_audio": ["data": wav.base64EncodedString(), "format": "wav"]]
+        }
+        messages.append(["role": "user", "content": parts])
+        messages.append(["role": "assistant", "content": "<think>\n"])
+        return Self(model: model, messages: messages, maxTokens: maxTokens, temperature: temperature, extra: [
+            "continue_final_message": true,
+            "add_generation_prompt": false,
+            "skip_special_tokens": false,
+            "stop_token_ids": [stepAudioStopTokenID],
+            "stop": [stepAudioStopText],
+        ])
+    }
+}

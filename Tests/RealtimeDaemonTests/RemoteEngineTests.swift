@@ -1,0 +1,188 @@
+import Engine
+import Foundation
+import Testing
+
+/// A helper process: llama.cpp's OpenAI-compatible server (from the llama-cpp-python package)
+/// serving the SmolLM2 GGUF, or the deliberately broken endpoint of Clients/broken_openai_server.py.
+final class ModelServerProcess: Sendable {
+    let port: Int
+    let process: Process
+
+    var baseURL: String { "http://127.0.0.1:\(port)/v1" }
+
+    private init(port: Int, process: Process) {
+        self.port = port
+        self.process = process
+    }
+
+    /// llama.cpp's server on a free port, one thread, the model called `smollm2`.
+    static func llama() async throws -> ModelServerProcess {
+        try await offPool {
+            let gguf = try #require(ModelStore(directory: ModelStore.defaultDirectory()).path(role: .reasoner, endingWith: ".gguf"))
+            let port = try freePort()
+            let process = try spawn(["-m", "llama_cpp.server", "--model", gguf.path, "--host", "127.0.0.1", "--port", "\(port)",
+                                     "--n_ctx", "2048", "--n_threads", "1", "--chat_format", "chatml", "--model_alias", "smollm2"])
+            let server = ModelServerProcess(port: port, process: process)
+            for _ in 0..<200 {
+                if let data = try? Data(contentsOf: URL(string: server.baseURL + "/models")!), !data.isEmpty { return server }
+                guard process.isRunning else { break }
+                usleep(100_000)
+            }
+            server.stop()
+            throw LiveTestError.timeout("llama.cpp's server did not start (is llama-cpp-python[server] installed? scripts/test.sh does it)")
+        }
+    }
+
+    /// The broken endpoint in `mode` (slow, garbage, error500).
+    static func broken(_ mode: String) async throws -> ModelServerProcess {
+        try await offPool {
+            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Clients/broken_openai_server.py").path
+            let port = try freePort()
+            let server = ModelServerProcess(port: port, process: try spawn([script, mode, "\(port)"]))
+            for _ in 0..<100 {
+                if (try? String(contentsOf: URL(string: "http://127.0.0.1:\(port)/ready")!, encoding: .utf8)) != nil { return server }
+                usleep(50_000)
+            }
+            server.stop()
+            throw LiveTestError.timeout("the broken server (\(mode)) did not start")
+        }
+    }
+
+    private static func spawn(_ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: RealtimeClientCompatibilityTests.python)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// A TCP port nobody listens on (bound, then released).
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        try #require(bound, "no free port")
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// CPU time the server process has used so far, in seconds (user + system, from /proc).
+    var cpuSeconds: Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return 0 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // After the command name: state is field 3, utime 14 and stime 15 (1-based, whole line).
+        let utime = Double(fields[11]) ?? 0, stime = Double(fields[12]) ?? 0
+        return (utime + stime) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    func stop() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+}
+
+/// The remote engine against a real OpenAI-compatible server on loopback (llama.cpp's, serving
+/// SmolLM2), over the daemon's WebSocket; and against servers that are down, slow or broken.
+@Suite(.serialized) struct RemoteEngineTests {
+    static func remoteSettings(_ server: ModelServerProcess, _ more: [String] = []) -> [String] {
+        ["reply.engine=remote", "remote.url=\(server.baseURL)", "remote.model=smollm2"] + more
+    }
+
+    /// A typed question; returns the error message and response status the session reported.
+    static func typedTurn(_ client: RealtimeClient, _ text: String, count: Int) async throws -> (error: String, status: String) {
+        try await client.send(["type": "conversation.item.create",
+                               "item": ["type": "message", "role": "user", "content": [["type": "input_text", "text": text]]]])
+        try await client.send(["type": "response.create"])
+        let done = try await client.wait(for: "response.done", count: count, timeout: 30)
+        let errors = client.events("error").compactMap { $0[path: "error.message"] as? String }
+        return (errors.last ?? "", done[path: "response.status"] as? String ?? "")
+    }
+
+    @Test func aSpokenTurnGoesThroughLlamaCppsServerAndBargeInStopsItsGeneration() async throws {
+        let llama = try await ModelServerProcess.llama()
+        defer { llama.stop() }
+        let server = try await LiveServer.start(settings: Self.remoteSettings(llama))
+        let question = try await LiveModels.question(RealtimeServerTests.question) + silence24k(1.5)
+        let stop = try await LiveModels.question("Stop, please.")
+        try await RealtimeClient.session(server.url) { client in
+            let created = try await client.wait(for: "session.created")
+            #expect((created[path: "session.model"] as? String ?? "") != "" || created["session"] != nil)
+            try await client.sendPCM(question, speed: 2)
+            let done = try await client.wait(for: "response.done", timeout: 60)
+            #expect(done[path: "response.status"] as? String == "completed", "\(done)")
+            let transcript = try await client.wait(for: "conversation.item.input_audio_transcription.completed")["transcript"] as? String ?? ""
+            #expect(transcript.lowercased().contains("capital"), "heard: \(transcript)")
+            #expect(!client.events("response.reasoning_text.delta").isEmpty, "no reasoning events")
+            let answer = try await client.wait(for: "response.output_audio_transcript.done")["transcript"] as? String ?? ""
+            #expect(!answer.isEmpty)
+            let reply = try client.pcmAudio(response: done[path: "response.id"] as? String ?? "")
+            #expect(reply.count > 12_000, "reply audio: \(reply.count) samples")
+            let heard = try await LiveModels.transcribe24k(reply)
+            #expect(letterErrorRate(written: answer, heard: heard) <= 0.25, "answer '\(answer)' heard as '\(heard)'")
+
+            // A long reply, interrupted by speech while the server is still writing it.
+            try await client.send(["type": "session.update", "session": ["max_output_tokens": 1_500]])
+            try await client.wait(for: "session.updated", count: 2)
+            try await client.send(["type": "conversation.item.create", "item": ["type": "message", "role": "user", "content": [
+                ["type": "input_text", "text": "Tell me a very long story about a dragon who learns to sing, at least five hundred words."]]]])
+            try await client.send(["type": "response.create"])
+            try await client.wait(for: "response.output_audio_transcript.delta", count: client.events("response.output_audio_transcript.delta").count + 1)
+            let beforeBargeIn = llama.cpuSeconds
+            // Speech over the reply, and no silence after it: the new turn does not end, so no
+            // new request follows and the server should go idle.
+            try await client.sendPCM(stop, speed: 1)
+            let cancelled = try await client.wait(for: "response.done", count: 2, timeout: 30)
+            #expect(cancelled[path: "response.status"] as? String == "cancelled", "\(cancelled)")
+            let generating = llama.cpuSeconds - beforeBargeIn
+            try await Task.sleep(for: .milliseconds(500))
+            let idleStart = llama.cpuSeconds
+            try await Task.sleep(for: .milliseconds(1_500))
+            let afterwards = llama.cpuSeconds - idleStart
+            #expect(generating > 0.3, "the server was not generating during the reply (\(generating) s of CPU)")
+            #expect(afterwards < 0.25, "the server kept generating after the barge-in: \(afterwards) s of CPU in 1.5 s")
+            print("remote barge-in: llama.cpp used \(String(format: "%.2f", generating)) s of CPU while the reply was spoken, "
+                  + "\(String(format: "%.2f", afterwards)) s in the 1.5 s after the cancellation")
+        }
+        let metrics = try await server.curl("/metrics")
+        #expect(metrics.body.contains("rtd_remote_first_token_seconds_count"), "\(metrics.body)")
+        await server.stop()
+    }
+
+    @Test func aRemoteThatIsDownSlowOrBrokenGivesErrorsAndTheSessionGoesOn() async throws {
+        let closedPort = try ModelServerProcess.freePort()
+        let cases: [(String, ModelServerProcess?, String)] = [
+            ("down", nil, "cannot be reached"),
+            ("slow", try await ModelServerProcess.broken("slow"), "sent nothing within 1500 ms"),
+            ("garbage", try await ModelServerProcess.broken("garbage"), "unreadable"),
+            ("error500", try await ModelServerProcess.broken("error500"), "HTTP 500"),
+        ]
+        for (name, remote, expected) in cases {
+            let url = remote?.baseURL ?? "http://127.0.0.1:\(closedPort)/v1"
+            let server = try await LiveServer.start(settings: ["reply.engine=remote", "remote.url=\(url)", "remote.model=smollm2",
+                                                               "remote.first_token_timeout_ms=1500", "remote.retries=1"])
+            try await RealtimeClient.session(server.url) { client in
+                try await client.wait(for: "session.created")
+                let first = try await Self.typedTurn(client, "What is the capital of France?", count: 1)
+                #expect(first.status == "failed", "\(name): \(first)")
+                #expect(first.error.contains(expected), "\(name): \(first.error)")
+                // The session goes on: it still answers, and fails the next turn the same way.
+                try await client.send(["type": "session.update", "session": ["instructions": "Be brief."]])
+                try await client.wait(for: "session.updated")
+                let second = try await Self.typedTurn(client, "And of Spain?", count: 2)
+                #expect(second.status == "failed" && second.error.contains(expected), "\(name): \(second)")
+            }
+            let metrics = try await server.curl("/metrics")
+            #expect(metrics.body.contains("rtd_remote_errors_total{kind="), "\(name): \(metrics.body)")
+            await server.stop()
+            remote?.stop()
+        }
+    }
+}
