@@ -93,7 +93,7 @@ public final class RemoteServer: Sendable {
                     } catch {
                         throw RemoteError.unreachable(String(describing: error))
                     }
-                    progress.touch()
+                    progress.headReceived()
                     guard response.status == .ok else {
                         let text = (try? await response.body.collect(upTo: 4_096)).map { String(buffer: $0) } ?? ""
                         throw RemoteError.http(status: Int(response.status.code), body: text.trimmingCharacters(in: .whitespacesAndNewlines))
@@ -119,12 +119,15 @@ public final class RemoteServer: Sendable {
                         onDelta(delta)
                     }
                 }
-                // The watchdog: no first token in time, or a stream gone quiet.
+                // The watchdog: no first token in time, or a stream gone quiet. While there is no
+                // response yet, connecting may take up to the connect timeout (the HTTP client
+                // then reports the server unreachable).
                 group.addTask {
                     while true {
                         try await Task.sleep(for: .milliseconds(50))
-                        let (hasToken, quietMs, totalMs) = progress.times()
-                        if !hasToken, totalMs > Double(settings.firstTokenTimeoutMs) { throw RemoteError.firstTokenTimeout(ms: settings.firstTokenTimeoutMs) }
+                        let (hasHead, hasToken, quietMs, totalMs) = progress.times()
+                        let firstTokenLimit = Double(hasHead ? settings.firstTokenTimeoutMs : max(settings.firstTokenTimeoutMs, settings.connectTimeoutMs + 500))
+                        if !hasToken, totalMs > firstTokenLimit { throw RemoteError.firstTokenTimeout(ms: settings.firstTokenTimeoutMs) }
                         if hasToken, quietMs > Double(settings.idleTimeoutMs) { throw RemoteError.idleTimeout(ms: settings.idleTimeoutMs) }
                     }
                 }
@@ -141,9 +144,10 @@ public final class RemoteServer: Sendable {
 
 /// When the stream last showed life, and whether a token has come.
 private final class StreamProgress: Sendable {
-    private struct State { var start = ContinuousClock.now; var last = ContinuousClock.now; var token = false }
+    private struct State { var start = ContinuousClock.now; var last = ContinuousClock.now; var head = false; var token = false }
     private let state = Mutex(State())
     func touch() { state.withLock { $0.last = .now } }
+    func headReceived() { state.withLock { $0.last = .now; $0.head = true } }
     /// True the first time only.
     func markFirstToken() -> Bool {
         state.withLock { s in
@@ -153,8 +157,8 @@ private final class StreamProgress: Sendable {
         }
     }
     var hasToken: Bool { state.withLock { $0.token } }
-    func times() -> (hasToken: Bool, quietMs: Double, totalMs: Double) {
-        state.withLock { s in (s.token, (ContinuousClock.now - s.last).seconds * 1000, (ContinuousClock.now - s.start).seconds * 1000) }
+    func times() -> (hasHead: Bool, hasToken: Bool, quietMs: Double, totalMs: Double) {
+        state.withLock { s in (s.head, s.token, (ContinuousClock.now - s.last).seconds * 1000, (ContinuousClock.now - s.start).seconds * 1000) }
     }
 }
 
