@@ -34,6 +34,8 @@ public final class StreamingSpeech: @unchecked Sendable {
         var chunker = ClauseChunker()
         var queue: [String] = []
         var finishing = false
+        /// `finish()` was called for the text fed so far (new text starts a new one).
+        var textEnded = false
         var closed = false
         var generation = 0
         var inFlight: CancellationFlag?
@@ -73,6 +75,7 @@ public final class StreamingSpeech: @unchecked Sendable {
     /// Adds answer text (any amount, any thread).
     public func feed(_ text: String) {
         let added = state.withLock { s -> Bool in
+            if !text.isEmpty { s.textEnded = false }
             let pieces = s.chunker.feed(text)
             // The reply's first clause: token generation (which called this) pauses from now
             // until it is spoken, so that it is synthesised on both cores.
@@ -88,12 +91,16 @@ public final class StreamingSpeech: @unchecked Sendable {
 
     /// Ends the text: the rest becomes the last clause. `waitUntilDone` then returns once it
     /// has been spoken.
+    /// Calling it again does nothing (an engine may end its answer before its reply ends).
     public func finish() {
-        state.withLock { s in
+        let first = state.withLock { s -> Bool in
+            guard !s.textEnded else { return false }
+            s.textEnded = true
             if let rest = s.chunker.finish() { s.queue.append(rest) }
             s.finishing = true
+            return true
         }
-        wake.signal()
+        if first { wake.signal() }
     }
 
     /// Stops at once: queued clauses are dropped and the one being synthesised is abandoned.
@@ -105,6 +112,7 @@ public final class StreamingSpeech: @unchecked Sendable {
             s.chunker = ClauseChunker()
             s.inFlight?.cancel()
             s.finishing = false
+            s.textEnded = false
             s.index = 0
             if s.firstClauseUrgent {
                 s.firstClauseUrgent = false

@@ -39,6 +39,7 @@ import Testing
             switch e {
             case .reasoning(let t): r += t
             case .answer(let t): a += t
+            case .answerComplete: break
             }
         }
         return (r, a)

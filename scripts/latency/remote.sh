@@ -2,7 +2,8 @@
 # First-packet latency through the remote engine's text path next to the embedded engine, on the
 # same spoken questions: rtbench's built-in corpus against the daemon with the embedded SmolLM2,
 # then against the daemon with reply.engine=remote pointing at llama.cpp's OpenAI-compatible
-# server (llama-cpp-python[server]) serving the same SmolLM2 GGUF on this machine. Prints one
+# server (llama-cpp-python[server]) serving the same SmolLM2 GGUF on one core of this machine (the
+# other is left to the daemon: a real remote has its own hardware). Prints one
 # rtbench table with both configurations.
 #
 #   scripts/latency/remote.sh [--mode speak_first] [--count N] [--out DIR]
@@ -49,7 +50,7 @@ wait_for "http://127.0.0.1:$daemon_port/healthz"
 kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 
 # 2. The remote engine, text mode, against llama.cpp's server with the same weights and threads.
-"$python" -m llama_cpp.server --model "$gguf" --host 127.0.0.1 --port $llama_port --n_ctx 2048 --n_threads 2 \
+"$python" -m llama_cpp.server --model "$gguf" --host 127.0.0.1 --port $llama_port --n_ctx 2048 --n_threads 1 \
   --chat_format chatml --model_alias smollm2 >"$work/llama-server.log" 2>&1 &
 pids+=($!)
 wait_for "http://127.0.0.1:$llama_port/v1/models"

@@ -23,13 +23,18 @@ struct ChatCompletionRequest {
     }
 
     /// Text mode: the conversation as chat messages; the last user message carries the local
-    /// transcript and, after it, the acoustic evidence block.
-    static func text(model: String, system: String?, turns: [ChatMessage], evidence: String?, maxTokens: Int, temperature: Double?) -> Self {
+    /// transcript and, after it, the acoustic evidence block and `note` (what differs between
+    /// the formulation and articulation requests goes last, so that the server's prefix cache
+    /// serves both).
+    static func text(model: String, system: String?, turns: [ChatMessage], evidence: String?, note: String? = nil,
+                     maxTokens: Int, temperature: Double?) -> Self {
         var messages = [[String: Any]]()
         if let system, !system.isEmpty { messages.append(["role": "system", "content": system]) }
         for (i, turn) in turns.enumerated() {
             var content = turn.content
-            if i == turns.count - 1, turn.role == .user, let evidence, !evidence.isEmpty { content += "\n" + evidence }
+            if i == turns.count - 1, turn.role == .user {
+                for extra in [evidence, note] { if let extra, !extra.isEmpty { content += "\n" + extra } }
+            }
             messages.append(["role": turn.role.rawValue, "content": content])
         }
         return Self(model: model, messages: messages, maxTokens: maxTokens, temperature: temperature)

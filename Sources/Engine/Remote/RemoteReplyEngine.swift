@@ -6,11 +6,13 @@ import Synchronization
 ///
 /// Think while speaking, with what a chat-completions API allows (docs/remote-engine.md):
 /// in text mode the formulation stream and the articulation stream are two concurrent
-/// requests on the same server. The formulation request is asked for brief notes (the
-/// reasoning events); the articulation request for the spoken answer, and when it starts
-/// after some thinking (`think_first`, `think_before_speaking`) the notes so far go into its
-/// system prompt. `speak_first` starts both at once. In audio mode the model thinks in its own
-/// `<think>` block in one request, and speaking starts with the first words after `</think>`.
+/// requests on the same server. The formulation request asks for brief notes (the reasoning
+/// events); the articulation request for the spoken answer, with the notes written so far
+/// when it starts after some thinking (`think_first`, `think_before_speaking`). Both carry the
+/// same conversation and differ only after the user's last words, so the server's prefix cache
+/// serves both. `speak_first` starts the answer at once and the notes once it has started. In
+/// audio mode the model thinks in its own `<think>` block in one request, and speaking starts
+/// with the first words after `</think>`.
 public final class RemoteReplyEngine: ReplyEngine {
     public let server: RemoteServer
     public var name: String { "remote \(server.settings.model) at \(server.settings.baseURL) (\(server.settings.input.rawValue) input)" }
@@ -24,11 +26,10 @@ public final class RemoteReplyEngine: ReplyEngine {
 final class RemoteReplyContext: ReplyContext {
     let server: RemoteServer
 
-    /// The formulation request's instructions (text mode).
+    /// The formulation request's instructions (text mode), after the user's words.
     static let thinkingInstruction = """
-        Before anyone answers the user's last message, think it through in a few short notes: what \
-        they ask, how they sound (the [voice: …] note, if any), what a good spoken answer needs. Write \
-        only the notes, no answer, no greeting.
+        (Do not answer yet. Think it through in a few short notes: what I ask, how I sound (the \
+        [voice: …] note, if any), what a good spoken answer needs. Write only the notes.)
         """
 
     init(server: RemoteServer) { self.server = server }
@@ -91,9 +92,9 @@ final class RemoteReplyContext: ReplyContext {
     private func textReply(turns: [ChatMessage], system: String?, evidence: String?, settings: ReplySettings, sink: ReplySink) async throws(RemoteError) {
         let model = server.settings.model
         let temperature = server.settings.temperature
-        let notesSystem = [system, Self.thinkingInstruction].compactMap { $0 }.joined(separator: "\n\n")
-        let thinking = ChatCompletionRequest.text(model: model, system: notesSystem, turns: turns, evidence: evidence,
-                                                  maxTokens: settings.maxReasoningTokens, temperature: temperature)
+        let thinking = ChatCompletionRequest.text(model: model, system: system, turns: turns, evidence: evidence,
+                                                  note: Self.thinkingInstruction, maxTokens: settings.maxReasoningTokens,
+                                                  temperature: temperature)
         let notes = NotesProgress()
         let answerStarted = NotesProgress()
         let server = self.server
@@ -125,12 +126,9 @@ final class RemoteReplyContext: ReplyContext {
         case .thinkBeforeSpeaking: await notes.wait(forDeltas: .max)
         }
         if Task.isCancelled { throw .cancelled }
-        var answerSystem = system ?? ""
         let written = notes.text.trimmingCharacters(in: .whitespacesAndNewlines)
-        if !written.isEmpty {
-            answerSystem += "\n\nYour private notes on the user's last message (use them, do not read them out): " + written
-        }
-        let answer = ChatCompletionRequest.text(model: model, system: answerSystem, turns: turns, evidence: evidence,
+        let note = written.isEmpty ? nil : "(Your notes on this, to use and not to read out: \(written))"
+        let answer = ChatCompletionRequest.text(model: model, system: system, turns: turns, evidence: evidence, note: note,
                                                 maxTokens: settings.maxAnswerTokens, temperature: temperature)
         let splitter = Mutex(ReasoningSplitter())
         do {
@@ -146,6 +144,7 @@ final class RemoteReplyContext: ReplyContext {
         }
         answerStarted.finish()
         for piece in splitter.withLock({ $0.finish() }) { sink.add(piece: piece) }
+        sink.add(ReplyEvent.answerComplete)
         // The thinking goes on to its end (its budget) while the answer is being spoken, so
         // that the reply's reasoning is whole; a cancellation stops it with the rest.
         await notes.wait(forDeltas: .max)
@@ -183,6 +182,7 @@ final class ReplySink: Sendable {
             switch event {
             case .reasoning(let text) where !text.isEmpty: s.reasoning += 1; s.events.append(event)
             case .answer(let text) where !text.isEmpty: s.answer += 1; s.events.append(event)
+            case .answerComplete: s.events.append(event)
             default: break
             }
         }

@@ -43,6 +43,9 @@ public enum ReplyEvent: Sendable, Equatable {
     case reasoning(String)
     /// Answer text, to be spoken.
     case answer(String)
+    /// The answer is whole (thinking may go on): its last clause can be spoken now. Engines
+    /// whose reply ends with the answer need not send it.
+    case answerComplete
 }
 
 /// How a reply ended and what it cost.

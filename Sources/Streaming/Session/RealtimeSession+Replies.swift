@@ -47,7 +47,11 @@ extension RealtimeSession {
         let prompt = request
         engineQueue.async { [weak self, context] in
             let outcome = context.reply(to: prompt, evidence: evidence, audio: audio, settings: settings, cancellation: cancellation) { event in
-                if case .answer(let text) = event { speech?.feed(text) }
+                switch event {
+                case .answer(let text): speech?.feed(text)
+                case .answerComplete: speech?.finish()
+                case .reasoning: break
+                }
                 guard let self else { return }
                 self.queue.async { self.replyEvent(event, of: run) }
             }
@@ -101,6 +105,8 @@ extension RealtimeSession {
             run.mark("first_answer_token")
             run.answer += text
             emit("response.output_audio_transcript.delta", ["response_id": run.id, "item_id": run.itemID, "content_index": 0, "delta": text], for: run)
+        case .answerComplete:
+            break
         }
     }
 
