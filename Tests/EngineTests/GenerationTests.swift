@@ -10,7 +10,6 @@ import Engine
             switch piece {
             case .reasoning(let t): r += t
             case .answer(let t): a += t
-            case .answerComplete: break
             }
         }
         return (r, a)
