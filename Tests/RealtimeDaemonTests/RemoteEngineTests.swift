@@ -121,8 +121,9 @@ final class ModelServerProcess: Sendable {
         defer { llama.stop() }
         let server = try await LiveServer.start(settings: Self.remoteSettings(llama))
         let question = try await LiveModels.question(RealtimeServerTests.question) + silence24k(1.5)
-        // Trimmed: a pause after it would start a (speculative) reply, and a new request.
-        let stop = trimSilence(try await LiveModels.question("Stop, please."))
+        // Trimmed, and no comma: a pause in or after it would start a (speculative) reply, and a
+        // new request.
+        let stop = trimSilence(try await LiveModels.question("Wait a moment"))
         try await RealtimeClient.session(server.url) { client in
             let created = try await client.wait(for: "session.created")
             #expect((created[path: "session.model"] as? String ?? "") != "" || created["session"] != nil)

@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
     --mode) mode="$2"; shift 2 ;;
     --count) count="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
