@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// Conversions between the sample formats met at the edges: signed 16-bit little-endian PCM
@@ -18,11 +19,7 @@ public enum SampleConversion {
     }
 
     @inlinable
-    public static func clippedInt16(_ x: Float) -> Int16 {
-        guard x == x else { return 0 }  // NaN
-        let scaled = (x * 32768.0).rounded()
-        return Int16(max(-32768.0, min(32767.0, scaled)))
-    }
+    public static func clippedInt16(_ x: Float) -> Int16 { PCM16.sample(x) }
 
     public static func int16ToFloat(_ input: [Int16]) -> [Float] {
         var out = [Float](repeating: 0, count: input.count)

@@ -17,10 +17,7 @@ enum WAVEncoding {
         append(UInt16(16))                // bits per sample
         data.append(contentsOf: Array("data".utf8))
         append(UInt32(samples.count * 2))
-        for x in samples {
-            let clipped = max(-1, min(1, x.isNaN ? 0 : x))
-            append(Int16(clipped < 0 ? clipped * 32_768 : clipped * 32_767))
-        }
+        for x in samples { append(PCM16.sample(x)) }
         return data
     }
 
