@@ -86,12 +86,12 @@ let package = Package(
             ]
         ),
         .testTarget(name: "StreamingTests", dependencies: ["Streaming"]),
-        .testTarget(name: "RTBenchTests", dependencies: ["RTBench", "Streaming"], exclude: ["Clients"]),
+        .testTarget(name: "RTBenchTests", dependencies: ["RTBench", "Streaming", "TestSupport"], exclude: ["Clients"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Streaming", "TestSupport", .product(name: "Crypto", package: "swift-crypto")], exclude: ["Fixtures"]),
         .testTarget(name: "TTSTests", dependencies: ["TTS", "Engine", "Streaming", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "RealtimeDaemonTests", dependencies: [
-            "RealtimeDaemon", "Streaming", "Engine", "TTS",
+            "RealtimeDaemon", "Streaming", "Engine", "TTS", "TestSupport",
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
         ], exclude: ["Clients"]),
     ],

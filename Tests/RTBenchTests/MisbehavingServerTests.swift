@@ -1,6 +1,7 @@
 import Foundation
 import Streaming
 import Testing
+import TestSupport
 @testable import RTBench
 
 /// `rtbench run` against a server that breaks the protocol on purpose (the daemon never does,
@@ -9,12 +10,6 @@ import Testing
 /// connection closed in the middle of a turn. The run goes on (the session reconnects for the
 /// next utterance), and the report names each failure.
 @Suite struct MisbehavingServerTests {
-    /// The Python the test set-up prepared (scripts/test.sh), with the websockets package.
-    static var python: String {
-        ProcessInfo.processInfo.environment["RTD_TEST_PYTHON"]
-            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/realtime-daemon/test-venv/bin/python").path
-    }
-
     @Test func malformedEventsAndAClosedConnectionAreNamedAndTheRunGoesOn() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rtbench-bad-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -25,7 +20,7 @@ import Testing
         }
         let port = try LocalPort.free()
         let server = Process()
-        server.executableURL = URL(fileURLWithPath: Self.python)
+        server.executableURL = URL(fileURLWithPath: TestPython.path)
         server.arguments = [URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Clients/misbehaving_realtime_server.py").path,
                             "\(port)"]
         try server.run()
@@ -43,42 +38,5 @@ import Testing
         #expect(report.turns.map(\.utterance) == ["a", "b"])
         #expect(report.turns[1].metrics.status == "completed")
         #expect(report.turns[1].metrics.replySeconds == 0.1)
-    }
-}
-
-/// Loopback TCP ports for helper servers.
-enum LocalPort {
-    /// A port nobody listens on (bound, then released).
-    static func free() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw CocoaError(.fileWriteUnknown) }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    /// Whether something accepts connections on `port` within `seconds`.
-    static func waitUntilListening(_ port: Int, seconds: Double = 15) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = UInt16(port).bigEndian
-            let connected = withUnsafePointer(to: &address) { p in
-                p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-            }
-            close(fd)
-            if connected { return true }
-            usleep(50_000)
-        }
-        return false
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Streaming
 import Testing
+import TestSupport
 @testable import RealtimeDaemon
 
 /// The daemon's WebSocket server, live on a loopback port with the real models, driven by a
@@ -253,20 +254,14 @@ import Testing
 
 /// Clients we did not write, and turn-taking defaults, against the live server.
 @Suite(.serialized) struct RealtimeClientCompatibilityTests {
-    /// The Python the test set-up prepared (scripts/test.sh) with the openai SDK installed.
-    static var python: String {
-        ProcessInfo.processInfo.environment["RTD_TEST_PYTHON"]
-            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/realtime-daemon/test-venv/bin/python").path
-    }
-
     @Test func theOpenAISDKCompletesASpokenTurnInPCMMode() async throws {
-        #expect(FileManager.default.isExecutableFile(atPath: Self.python), "run scripts/test.sh (it installs the openai SDK) or set RTD_TEST_PYTHON")
+        #expect(FileManager.default.isExecutableFile(atPath: TestPython.path), "run scripts/test.sh (it installs the openai SDK) or set RTD_TEST_PYTHON")
         let server = try await LiveServer.start(token: "sdk-token")
         let wav = FileManager.default.temporaryDirectory.appendingPathComponent("sdk-question-\(UUID().uuidString).wav").path
         try AudioFile.write(try await LiveModels.question(RealtimeServerTests.question), sampleRate: 24_000, to: wav)
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Clients/openai_sdk_turn.py").path
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.python)
+        process.executableURL = URL(fileURLWithPath: TestPython.path)
         process.arguments = [script, "http://127.0.0.1:\(server.port)/v1", "sdk-token", wav]
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Testing
+import TestSupport
 
 /// A helper process: llama.cpp's OpenAI-compatible server (from the llama-cpp-python package)
 /// serving the SmolLM2 GGUF, or the deliberately broken endpoint of Clients/broken_openai_server.py.
@@ -24,7 +25,7 @@ final class ModelServerProcess: Sendable {
     static func llama() async throws -> ModelServerProcess {
         try await offPool {
             let gguf = try #require(ModelStore(directory: ModelStore.defaultDirectory()).path(role: .reasoner, endingWith: ".gguf"))
-            let port = try freePort()
+            let port = try LocalPort.free()
             let log = FileManager.default.temporaryDirectory.appendingPathComponent("llama-server-\(port).log")
             let process = try spawn(["-m", "llama_cpp.server", "--model", gguf.path, "--host", "127.0.0.1", "--port", "\(port)",
                                      "--n_ctx", "2048", "--n_threads", "1", "--chat_format", "chatml", "--model_alias", "smollm2"], log: log)
@@ -43,7 +44,7 @@ final class ModelServerProcess: Sendable {
     static func broken(_ mode: String) async throws -> ModelServerProcess {
         try await offPool {
             let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Clients/broken_openai_server.py").path
-            let port = try freePort()
+            let port = try LocalPort.free()
             let log = FileManager.default.temporaryDirectory.appendingPathComponent("broken-server-\(port).log")
             let server = ModelServerProcess(port: port, process: try spawn([script, mode, "\(port)"], log: log), log: log)
             for _ in 0..<100 {
@@ -67,7 +68,7 @@ final class ModelServerProcess: Sendable {
 
     private static func spawn(_ arguments: [String], log: URL) throws -> Process {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: RealtimeClientCompatibilityTests.python)
+        process.executableURL = URL(fileURLWithPath: TestPython.path)
         process.arguments = arguments
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
@@ -75,21 +76,6 @@ final class ModelServerProcess: Sendable {
         process.standardError = handle
         try process.run()
         return process
-    }
-
-    /// A TCP port nobody listens on (bound, then released).
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        try #require(bound, "no free port")
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     /// CPU time the server process has used so far, in seconds (user + system, from /proc).
@@ -187,7 +173,7 @@ final class ModelServerProcess: Sendable {
     }
 
     @Test func aRemoteThatIsDownSlowOrBrokenGivesErrorsAndTheSessionGoesOn() async throws {
-        let closedPort = try ModelServerProcess.freePort()
+        let closedPort = try LocalPort.free()
         let cases: [(String, ModelServerProcess?, String)] = [
             ("down", nil, "cannot be reached"),
             ("slow", try await ModelServerProcess.broken("slow"), "sent nothing within 1500 ms"),

@@ -1,6 +1,7 @@
 import Foundation
 import Streaming
 import Testing
+import TestSupport
 
 /// The web page the daemon serves at `/`, in a real browser: Debian's Chromium, headless, with a
 /// spoken question as its fake microphone, driven by Playwright (Clients/browser_session.py).
@@ -15,7 +16,7 @@ import Testing
     static func browse(_ server: LiveServer, fragment: String, audio: [Float], scenario: String, format: String,
                        screenshot: String, expectedRefusal: Bool = false) async throws -> [String: Any] {
         #expect(FileManager.default.isExecutableFile(atPath: chromium), "Chromium is missing: scripts/test.sh installs it")
-        #expect(FileManager.default.isExecutableFile(atPath: RealtimeClientCompatibilityTests.python),
+        #expect(FileManager.default.isExecutableFile(atPath: TestPython.path),
                 "run scripts/test.sh (it installs Playwright) or set RTD_TEST_PYTHON")
         try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
         // Chromium reads the fake microphone from a WAV file, once (%noloop).
@@ -27,7 +28,7 @@ import Testing
                          "--scenario", scenario, "--format", format, "--timeout", "90"]
         let (status, out, err) = try await offPool { () -> (Int32, Data, String) in
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: RealtimeClientCompatibilityTests.python)
+            process.executableURL = URL(fileURLWithPath: TestPython.path)
             process.arguments = arguments
             let out = Pipe()
             process.standardOutput = out
