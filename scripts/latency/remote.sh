@@ -51,7 +51,7 @@ kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 
 # 2. The remote engine, text mode, against llama.cpp's server with the same weights and threads.
 "$python" -m llama_cpp.server --model "$gguf" --host 127.0.0.1 --port $llama_port --n_ctx 2048 --n_threads 1 \
-  --chat_format chatml --model_alias smollm2 >"$work/llama-server.log" 2>&1 &
+  --chat_format chatml --model_alias smollm2 --interrupt_requests False >"$work/llama-server.log" 2>&1 &
 pids+=($!)
 wait_for "http://127.0.0.1:$llama_port/v1/models"
 "$bin/realtime-daemon" serve --set server.port=$daemon_port --set audio.enabled=off --log-level warning \

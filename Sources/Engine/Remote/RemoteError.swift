@@ -6,6 +6,8 @@ public enum RemoteError: Error, Sendable, Equatable, CustomStringConvertible {
     case idleTimeout(ms: Int)
     case malformed(String)
     case server(String)
+    /// The stream ended without a `finish_reason`: the reply is not whole.
+    case cutShort
     case cancelled
 
     /// Worth another attempt (only before the first token).
@@ -26,6 +28,7 @@ public enum RemoteError: Error, Sendable, Equatable, CustomStringConvertible {
         case .idleTimeout: "idle_timeout"
         case .malformed: "malformed"
         case .server: "server_error"
+        case .cutShort: "cut_short"
         case .cancelled: "cancelled"
         }
     }
@@ -38,6 +41,8 @@ public enum RemoteError: Error, Sendable, Equatable, CustomStringConvertible {
         case .idleTimeout(let ms): "the remote model's stream stalled for \(ms) ms (remote.idle_timeout_ms)"
         case .malformed(let why): "the remote model server sent something unreadable: \(why)"
         case .server(let message): "the remote model server reported an error: \(message)"
+        case .cutShort: "the remote model server ended the reply before it was finished (no finish_reason; llama-cpp-python's server "
+            + "does this to a stream when another request comes: run it with --interrupt_requests False)"
         case .cancelled: "cancelled"
         }
     }

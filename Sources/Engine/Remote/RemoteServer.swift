@@ -99,11 +99,17 @@ public final class RemoteServer: Sendable {
                         throw RemoteError.http(status: Int(response.status.code), body: text.trimmingCharacters(in: .whitespacesAndNewlines))
                     }
                     var events = ServerSentEvents()
+                    // OpenAI's API, vLLM and llama.cpp end a reply with a `finish_reason`; a stream
+                    // that stops without one was cut short (a dropped connection, or llama-cpp-python
+                    // ending it for a newer request), and the answer is not whole.
+                    var finished = false
+                    let ended = { () throws(RemoteError) in if !finished { throw RemoteError.cutShort } }
                     do {
                         for try await buffer in response.body {
                             progress.touch()
                             for data in events.feed(buffer.readableBytesView) {
-                                guard let delta = try CompletionDelta.parse(data) else { return }
+                                guard let delta = try CompletionDelta.parse(data) else { return try ended() }
+                                if delta.finishReason != nil { finished = true }
                                 onDelta(delta)
                             }
                         }
@@ -115,9 +121,11 @@ public final class RemoteServer: Sendable {
                         throw Task.isCancelled ? RemoteError.cancelled : RemoteError.unreachable("the stream broke: \(error)")
                     }
                     for data in events.finish() {
-                        guard let delta = try CompletionDelta.parse(data) else { return }
+                        guard let delta = try CompletionDelta.parse(data) else { return try ended() }
+                        if delta.finishReason != nil { finished = true }
                         onDelta(delta)
                     }
+                    try ended()
                 }
                 // The watchdog: no first token in time, or a stream gone quiet. While there is no
                 // response yet, connecting may take up to the connect timeout (the HTTP client

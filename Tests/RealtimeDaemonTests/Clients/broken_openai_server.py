@@ -6,6 +6,8 @@ POST /v1/chat/completions, and GET /ready (200) for the test to know it is up:
     broken_openai_server.py slow PORT      # accepts, sends headers, then nothing for 60 s
     broken_openai_server.py garbage PORT   # a 200 event stream whose events are not JSON
     broken_openai_server.py error500 PORT  # HTTP 500 with a message, every time
+    broken_openai_server.py cutshort PORT  # two words, then [DONE] without a finish_reason
+                                           # (what llama-cpp-python does to a stream it interrupts)
 """
 import http.server, sys, time
 
@@ -36,6 +38,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.flush()
         if mode == "slow":
             time.sleep(60)
+            return
+        if mode == "cutshort":
+            for word in ["The", " capital"]:
+                chunk = '{"choices":[{"index":0,"delta":{"content":"%s"},"finish_reason":null}]}' % word
+                self.wfile.write(b"data: " + chunk.encode() + b"\n\n")
+            self.wfile.write(b"data: [DONE]\n\n")
+            self.wfile.flush()
             return
         self.wfile.write(b"data: <html>not json</html>\n\n")
         self.wfile.flush()
