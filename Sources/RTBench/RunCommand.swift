@@ -37,6 +37,8 @@ extension RTBenchCommand {
         @Option(help: "Each frame leaves up to this many ms late (uniform random), as on a real network.") var jitterMs = 0.0
         @Option(help: "Speak the next utterance over the reply this many seconds after its first audio.") var bargeInAfter: Double?
         @Option(help: "Seconds a turn may take from the end of speech to response.done.") var turnTimeout = 30.0
+        @Option(help: "Seconds between a reply having played out (in real time, as a listener hears it) and the next utterance.")
+        var pauseBetweenTurns = 0.5
         @Option(help: "Name of the configuration in the report (default: mode/format[/manual][/barge-in]).") var label: String?
         @Option(help: "Write the full report (every turn and event) as JSON.") var json: String?
         @Option(help: "Write one CSV line per turn.") var csv: String?
@@ -45,7 +47,7 @@ extension RTBenchCommand {
 
         func validate() throws {
             guard sessions >= 1, sessions <= 256 else { throw ValidationError("--sessions must be between 1 and 256") }
-            guard trailingSilence >= 0, jitterMs >= 0, turnTimeout > 0 else { throw ValidationError("durations must not be negative") }
+            guard trailingSilence >= 0, jitterMs >= 0, pauseBetweenTurns >= 0, turnTimeout > 0 else { throw ValidationError("durations must not be negative") }
             if let bargeInAfter, bargeInAfter < 0 { throw ValidationError("--barge-in-after must not be negative") }
             guard URL(string: url)?.scheme.map({ ["ws", "wss"].contains($0) }) == true else {
                 throw ValidationError("--url must be a ws:// or wss:// URL, such as ws://127.0.0.1:8765/v1/realtime")
@@ -72,6 +74,7 @@ extension RTBenchCommand {
                 settings.jitterMs = jitterMs
                 settings.bargeInAfter = bargeInAfter
                 settings.turnTimeout = turnTimeout
+                settings.pauseBetweenTurns = pauseBetweenTurns
                 let name = label.map { modes.count > 1 ? "\($0)/\(mode ?? "default")" : $0 } ?? settings.label
                 progress("# \(name): \(sessions) session(s), \(loaded.count) utterance(s), \(url)")
                 records += await Self.drive(settings, name: name, utterances: loaded, sessions: sessions, each: each, quiet: quiet)

@@ -33,8 +33,9 @@ struct RunSettings: Sendable {
     var bargeInAfter: Double?
     /// How long a turn may take from the end of its speech to `response.done`.
     var turnTimeout: Double = 30
-    /// Pause between one turn's end and the next utterance.
-    var pauseBetweenTurns: Double = 0.3
+    /// Pause between the end of a reply's playback (in real time from its first packet) and
+    /// the next utterance.
+    var pauseBetweenTurns: Double = 0.5
 
     /// The configuration's name in reports.
     var label: String {

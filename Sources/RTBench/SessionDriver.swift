@@ -129,6 +129,11 @@ struct SessionDriver: Sendable {
         try await waitForReply(turn, bargeInNext: index + 1 < utterances.count)
         onTurnIfFinished(turn)
         if let interrupted { onTurnIfFinished(interrupted) }
+        // A listener hears the reply out before speaking again (unless barging in): the next
+        // utterance starts once the reply has played, then after a pause.
+        if recorder.isFinished(turn), let end = recorder.playbackEnd(turn), end > recorder.now {
+            try await Task.sleep(for: .microseconds(Int((end - recorder.now) * 1e6)))
+        }
         try await Task.sleep(for: .milliseconds(Int(settings.pauseBetweenTurns * 1000)))
     }
 

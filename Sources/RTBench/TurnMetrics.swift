@@ -37,28 +37,12 @@ struct TurnMetrics: Codable, Equatable, Sendable {
         firstReasoningMs = after(.reasoningDelta)
         firstAnswerMs = after(.answerDelta)
 
-        // Playback: starts with the first packet and plays each packet as soon as the previous
-        // one has played out; a packet arriving after that is a gap.
         let audio = events.filter { $0.kind == .audio }
         replySeconds = audio.reduce(0) { $0 + ($1.audioSeconds ?? 0) }
-        var playedUntil: Double?
-        var gaps = 0
-        var gapTotal = 0.0
         let bargeIn = events.first { $0.kind == .bargeIn }?.time
-        for packet in audio {
-            if let bargeIn, packet.time >= bargeIn { break }  // what comes after a barge-in is not played
-            let start: Double
-            if let until = playedUntil, packet.time > until + Self.gapThreshold {
-                gaps += 1
-                gapTotal += packet.time - until
-                start = packet.time
-            } else {
-                start = max(playedUntil ?? packet.time, packet.time)
-            }
-            playedUntil = start + (packet.audioSeconds ?? 0)
-        }
-        gapCount = gaps
-        gapTotalMs = gapTotal * 1000
+        let playback = Playback(events, until: bargeIn)
+        gapCount = playback.gaps
+        gapTotalMs = playback.gapSeconds * 1000
         if let bargeIn {
             let lastAudio = audio.last { $0.time >= bargeIn }?.time ?? bargeIn
             bargeInStopMs = (lastAudio - bargeIn) * 1000
@@ -87,6 +71,32 @@ struct TurnMetrics: Codable, Equatable, Sendable {
         case "barge_in_cancel_ms": return bargeInCancelMs
         case "gap_total_ms": return gapTotalMs
         default: return nil
+        }
+    }
+}
+
+/// A client playing a reply in real time: playback starts with the first packet and plays each
+/// packet as soon as the one before has played out; a packet arriving after that is a gap.
+struct Playback: Equatable {
+    /// When the last packet has played out (nil: no audio).
+    var end: Double?
+    var gaps = 0
+    var gapSeconds = 0.0
+
+    /// The audio events among `events` (in time order); what comes at or after `until` (a
+    /// barge-in) is not played.
+    init(_ events: [TurnEvent], until: Double? = nil) {
+        for packet in events where packet.kind == .audio {
+            if let until, packet.time >= until { break }
+            let start: Double
+            if let end, packet.time > end + TurnMetrics.gapThreshold {
+                gaps += 1
+                gapSeconds += packet.time - end
+                start = packet.time
+            } else {
+                start = max(end ?? packet.time, packet.time)
+            }
+            end = start + (packet.audioSeconds ?? 0)
         }
     }
 }

@@ -43,6 +43,8 @@ final class TurnRecorder: Sendable {
     func hasSeen(_ type: String) -> Bool { state.withLock { $0.seen.contains(type) } }
     func isFinished(_ turn: Int) -> Bool { state.withLock { $0.finished.contains(turn) } }
     func firstAudio(_ turn: Int) -> Double? { state.withLock { $0.firstAudio[turn] } }
+    /// When a client playing the turn's reply in real time would have finished it.
+    func playbackEnd(_ turn: Int) -> Double? { state.withLock { Playback($0.turns[turn].events.sorted { $0.time < $1.time }).end } }
     func unfinishedTurns() -> [Int] { state.withLock { s in s.turns.indices.filter { !s.finished.contains($0) } } }
 
     /// Starts a turn for `utterance`; it becomes the current one.

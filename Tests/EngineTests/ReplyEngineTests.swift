@@ -58,7 +58,9 @@ import Testing
     }
 
     @Test func thinkFirstSpeaksAfterTheFirstThoughtSegmentWithBothStreamsTogether() throws {
-        let (events, outcome) = try Self.run(.thinkFirst, "Could you explain how a rainbow forms?")
+        // A question with a long answer: the thinking pauses while the answer's first clause is
+        // written, and goes on beside the rest.
+        let (events, outcome) = try Self.run(.thinkFirst, "Tell me a long story about a dragon who learns to sing.")
         let (reasoning, answer) = Self.text(events)
         #expect(outcome.status == .completed)
         #expect(!reasoning.isEmpty && !answer.isEmpty)
@@ -92,5 +94,44 @@ import Testing
         // The cold reply computes the whole prompt (system, question, evidence); the prepared
         // one only the question's last tokens, the evidence and the tags.
         #expect(prepared.prefilledTokens < cold.prefilledTokens - 20, "prepared \(prepared.prefilledTokens), cold \(cold.prefilledTokens)")
+    }
+
+    /// A long conversation that has just come within a user turn of its budget, as a session
+    /// holds it after a reply.
+    static func conversationNearItsBudget(_ engine: EmbeddedReplyEngine) -> ConversationHistory {
+        var h = history("What is the capital of France?")
+        h.appendAssistant("The capital of France is Paris, a city on the Seine known for its museums and cafes.")
+        let limit = h.tokenBudget - h.reservedForReply
+        var n = 0
+        while engine.tokenizer.encode(engine.template.render([ChatMessage(role: .system, content: h.system ?? "")] + h.turns)).count
+                < limit - EmbeddedReplyEngine.userTurnAllowance + 8 {
+            n += 1
+            h.appendUser("Tell me one more fact about city number \(n).")
+            h.appendAssistant("City number \(n) has a river, an old bridge, a busy market and a small museum of local history.")
+        }
+        return h
+    }
+
+    @Test func theConversationPreparedBetweenTurnsLeavesTheNextReplyOnlyTheNewWords() throws {
+        let engine = try Self.engine.get()
+        let settled = Self.conversationNearItsBudget(engine)
+        var next = settled
+        next.appendUser("And what about Spain?")
+        var settings = ReplySettings()
+        settings.mode = .speakFirst
+        settings.maxReasoningTokens = 8
+        settings.maxAnswerTokens = 8
+        func reply(_ context: any ReplyContext) -> ReplyOutcome {
+            context.reply(to: next, evidence: nil, settings: settings, cancellation: CancellationFlag()) { _ in }
+        }
+        // Between turns: the conversation so far is prepared, leaving out old turns now (it is
+        // within a user turn of the budget), so the reply reads only the new question.
+        let prepared = engine.makeContext()
+        try prepared.prepare(settled)
+        let warm = reply(prepared)
+        let cold = reply(engine.makeContext())
+        #expect(warm.status == .completed && cold.status == .completed)
+        #expect(warm.prefilledTokens < 60, "prepared between turns: \(warm.prefilledTokens) tokens prefilled at the reply")
+        #expect(cold.prefilledTokens > 250, "cold: \(cold.prefilledTokens)")
     }
 }

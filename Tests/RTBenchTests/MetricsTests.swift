@@ -56,6 +56,18 @@ import Testing
         #expect(abs(m.gapTotalMs - 200) < 1e-6)
     }
 
+    @Test func playbackEndsWhenTheLastPacketHasPlayed() {
+        // The whole reply arrives at once (servers send ahead): a listener hears it out 1.2 s later.
+        let ahead = Playback([TurnEvent(.audio, at: 0.5, audioSeconds: 0.4), TurnEvent(.audio, at: 0.51, audioSeconds: 0.8)])
+        #expect(abs((ahead.end ?? 0) - 1.7) < 1e-9)
+        // A late packet starts playing when it comes; nothing is played after a barge-in.
+        let late = Playback([TurnEvent(.audio, at: 0.5, audioSeconds: 0.1), TurnEvent(.audio, at: 2, audioSeconds: 0.1),
+                             TurnEvent(.audio, at: 3, audioSeconds: 0.5)], until: 2.5)
+        #expect(abs((late.end ?? 0) - 2.1) < 1e-9)
+        #expect(late.gaps == 1)
+        #expect(Playback([TurnEvent(.speechEnded, at: 0)]).end == nil)
+    }
+
     @Test func bargeInStopTimeAndNoGapsAfterIt() {
         let m = TurnMetrics(Self.turn([
             TurnEvent(.speechEnded, at: 0),

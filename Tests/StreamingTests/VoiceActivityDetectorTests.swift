@@ -89,7 +89,7 @@ import Testing
         var vad = VoiceActivityDetector()
         let quiet = { (s: Double, seed: UInt64) in Self.noise(seconds: s, dB: -60, seed: seed) }
         let loud = { (s: Double, seed: UInt64) in Self.noise(seconds: s, dB: -20, seed: seed) }
-        // A 400 ms gap: paused after 200 ms, resumed by the second phrase, one turn; then the end.
+        // A 400 ms gap: paused after `pauseMs`, resumed by the second phrase, one turn; then the end.
         let events = Self.run(quiet(0.5, 1) + loud(1, 2) + quiet(0.4, 3) + loud(1, 4) + quiet(1.0, 5), &vad, pauses: true)
         let kinds = events.map { event -> String in
             switch event.0 {
@@ -102,12 +102,13 @@ import Testing
         #expect(kinds.first == "start" && kinds.last == "stop", "\(kinds)")
         #expect(kinds.filter { $0 == "start" }.count == 1, "\(kinds)")
         #expect(kinds.contains("resume"), "\(kinds)")
-        // The last pause comes 250 ms (12–13 hops) before the stop and names the same speech end.
+        // The last pause comes `silenceDurationMs − pauseMs` before the stop and names the same speech end.
         guard let pause = events.last(where: { if case .paused = $0.0 { true } else { false } }),
               case let .paused(pausedAt) = pause.0, case let .speechStopped(stoppedAt) = events.last!.0 else { return }
         #expect(pausedAt == stoppedAt)
         // (events are stamped at the end of the 30 ms chunk that completes them)
-        #expect(abs(events.last!.emittedAt - pause.emittedAt - 250 * 16) <= 480)
+        let defaults = VoiceActivityDetector.Parameters()
+        #expect(abs(events.last!.emittedAt - pause.emittedAt - (defaults.silenceDurationMs - defaults.pauseMs) * 16) <= 480)
     }
 
     @Test func flushEndsATurnAndDigitalSilenceIsNeverSpeech() throws {

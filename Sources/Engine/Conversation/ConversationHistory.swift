@@ -47,6 +47,14 @@ public struct ConversationHistory: Sendable, Equatable {
         if turns.first?.role == .assistant, turns.count > 1 { turns.removeFirst() }
     }
 
+    /// The conversation before the newest user turn: all of it when the assistant spoke last.
+    /// While the user is speaking, this part no longer changes.
+    public var settled: ConversationHistory {
+        var h = self
+        if h.turns.last?.role == .user { h.turns.removeLast() }
+        return h
+    }
+
     /// Replaces the words of the last user turn (a partial transcript growing into the final one).
     public mutating func replaceLastUser(_ transcript: String, evidence: String? = nil) {
         if let index = turns.indices.last, turns[index].role == .user { turns.removeLast() }

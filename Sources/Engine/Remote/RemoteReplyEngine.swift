@@ -35,7 +35,7 @@ final class RemoteReplyContext: ReplyContext {
     init(server: RemoteServer) { self.server = server }
 
     /// Nothing to compute ahead on a remote server (its prefix cache does that on its side).
-    func prepare(_ history: ConversationHistory) throws(EngineError) {}
+    func prepare(_ history: ConversationHistory, cancellation: CancellationFlag?) throws(EngineError) {}
 
     func reply(to history: ConversationHistory, evidence: String?, audio: [Float]?, settings: ReplySettings, cancellation: CancellationFlag,
                onEvent: (ReplyEvent) -> Void) -> ReplyOutcome {

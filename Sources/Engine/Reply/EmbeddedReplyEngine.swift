@@ -12,6 +12,9 @@ public final class EmbeddedReplyEngine: ReplyEngine {
     public let contextTokens: Int
 
     public var name: String { "embedded:" + URL(fileURLWithPath: model.file.path).lastPathComponent }
+    /// Room kept in a conversation's budget for the user's next turn when deciding which old
+    /// turns to leave out, so that the turn, once spoken, rarely makes more of them drop.
+    public static let userTurnAllowance = 64
 
     /// `contextTokens` per stream: a session's two caches take 2 × 23 MB at 1024 for SmolLM2-135M.
     public init(model: LlamaModel, contextTokens: Int = 1024) throws(EngineError) {
@@ -35,7 +38,7 @@ final class EmbeddedReplyContext: ReplyContext, @unchecked Sendable {
     private let busy = Mutex(())
     /// Oldest turns of the session's history left out of every prompt. It only grows, in steps
     /// that bring the prompt down to half the budget: dropping one turn per reply would change
-    /// the prompt's beginning every time and cost a whole prefill (2 s for 800 tokens) each turn.
+    /// the prompt's beginning every time and cost a whole prefill (1 s for 300 tokens) each turn.
     private let droppedTurns = Mutex(0)
 
     init(engine: EmbeddedReplyEngine) {
@@ -44,7 +47,7 @@ final class EmbeddedReplyContext: ReplyContext, @unchecked Sendable {
         articulation = KVCache(configuration: engine.model.configuration, capacity: engine.contextTokens)
     }
 
-    func prepare(_ history: ConversationHistory) throws(EngineError) {
+    func prepare(_ history: ConversationHistory, cancellation: CancellationFlag? = nil) throws(EngineError) {
         let ids = stablePrefix(of: fitted(history))
         guard ids.count > 1, ids.count < formulation.capacity else { return }
         try busy.withLock { _ throws(EngineError) in
@@ -55,6 +58,7 @@ final class EmbeddedReplyContext: ReplyContext, @unchecked Sendable {
             // transcribed, a first clause being spoken): this prefill is only a head start.
             for start in stride(from: reuse, to: ids.count, by: 32) {
                 ComputePriority.yieldToUrgentWork()
+                if cancellation?.isCancelled == true { return }
                 _ = try engine.model.prefill(Array(ids[start..<Swift.min(ids.count, start + 32)]), cache: formulation)
             }
         }
@@ -71,8 +75,11 @@ final class EmbeddedReplyContext: ReplyContext, @unchecked Sendable {
         }
     }
 
-    /// The history without the turns left out so far; if it is still over its budget, more
-    /// are left out, until it takes at most half of it.
+    /// The history without the turns left out so far. When the settled conversation (before the
+    /// user's newest turn) comes within `EmbeddedReplyEngine.userTurnAllowance` of the budget, more old turns are
+    /// left out, until it takes at most half of it. Deciding on the settled part only, not on
+    /// words still being spoken, makes the prefill between turns (`prepare` of the conversation
+    /// after a reply) and the next reply's prompt leave out the same turns.
     private func fitted(_ history: ConversationHistory) -> ConversationHistory {
         droppedTurns.withLock { dropped in
             var h = history
@@ -81,8 +88,8 @@ final class EmbeddedReplyContext: ReplyContext, @unchecked Sendable {
             func length(_ h: ConversationHistory) -> Int {
                 engine.tokenizer.encode(engine.template.render((h.system.map { [ChatMessage(role: .system, content: $0)] } ?? []) + h.turns)).count
             }
-            guard length(h) > limit else { return h }
-            while h.turns.count > 1, length(h) > limit / 2 {
+            guard length(h.settled) > limit - EmbeddedReplyEngine.userTurnAllowance else { return h }
+            while h.turns.count > 1, length(h.settled) > limit / 2 {
                 let before = h.turns.count
                 h.dropOldest(1)
                 dropped += before - h.turns.count
@@ -91,10 +98,11 @@ final class EmbeddedReplyContext: ReplyContext, @unchecked Sendable {
         }
     }
 
-    /// The prompt up to the user's words heard so far, minus its last two tokens (the last word
-    /// may still grow and tokenize differently): what will not change when the turn ends.
+    /// The prompt up to the end of the last turn (the user's words heard so far, or the reply
+    /// just spoken), minus its last two tokens (a last word may still grow and tokenize
+    /// differently): what will not change when the next reply starts.
     private func stablePrefix(of history: ConversationHistory) -> [Int] {
-        guard let last = history.turns.last, last.role == .user, !last.content.isEmpty else { return [] }
+        guard let last = history.turns.last, !last.content.isEmpty else { return [] }
         let text = history.prompt(template: engine.template, tokenizer: engine.tokenizer).text
         guard let range = text.range(of: last.content, options: .backwards) else { return [] }
         let ids = engine.tokenizer.encode(String(text[..<range.upperBound]))

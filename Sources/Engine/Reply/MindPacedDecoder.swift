@@ -96,9 +96,11 @@ struct MindPacedDecoder {
                 var rows: [(token: Int, cache: KVCache)] = []
                 var rowOwners: [Bool] = []  // true: thinker
 
-                // Speak first: the first clause has priority over thinking (it is what the listener
-                // waits for), so the formulation stream joins once that clause is written.
-                let thinkerWaits = settings.mode == .speakFirst && !Self.firstClauseWritten(speaker.text, tokens: speaker.generated.count)
+                // The answer's first clause has priority over thinking (it is what the listener
+                // waits for): once the articulation stream has started (at once in speak_first),
+                // the formulation stream pauses until that clause is written.
+                let firstClausePending = !Self.firstClauseWritten(speaker.text, tokens: speaker.generated.count)
+                let thinkerWaits = firstClausePending && (speakerStarted || settings.mode == .speakFirst)
                 if !thinker.finished, !thinkerWaits, !thinkerLoaded {
                     outcome.prefilledTokens += try thinker.load(formulationPrompt, model: model)
                     thinkerLoaded = true

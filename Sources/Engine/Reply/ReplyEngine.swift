@@ -82,10 +82,12 @@ extension ReplyEngine {
 /// One session's side of the reasoner. Calls come from one thread at a time (the session's
 /// reply worker); they block while the model computes and never run on the cooperative pool.
 public protocol ReplyContext: AnyObject, Sendable {
-    /// Listen while thinking: the conversation so far with the user's words heard up to now.
-    /// The engine may compute what will not change (the embedded one prefills the stable
-    /// part of the prompt), so that the reply starts sooner when the turn ends.
-    func prepare(_ history: ConversationHistory) throws(EngineError)
+    /// Listen while thinking: the conversation so far with the user's words heard up to now,
+    /// or, between turns, the conversation up to the reply just spoken. The engine may compute
+    /// what will not change (the embedded one prefills the stable part of the prompt), so that
+    /// the reply starts sooner when the turn ends. `cancellation` stops it early (newer words,
+    /// or the reply itself, are coming); what was computed by then is kept.
+    func prepare(_ history: ConversationHistory, cancellation: CancellationFlag?) throws(EngineError)
     /// Generates the reply to the last user turn of `history`, calling `onEvent` as text comes.
     /// `evidence` is how the turn sounded (`AcousticEvidence.summary`), for the thinking to cite.
     /// `audio` is the turn itself at 16 kHz, for engines that hear (`hearsAudio`); nil otherwise.
@@ -95,6 +97,11 @@ public protocol ReplyContext: AnyObject, Sendable {
 }
 
 extension ReplyContext {
+    /// Prepares without a way to stop early.
+    public func prepare(_ history: ConversationHistory) throws(EngineError) {
+        try prepare(history, cancellation: nil)
+    }
+
     /// A reply from the words alone.
     public func reply(to history: ConversationHistory, evidence: String?, settings: ReplySettings, cancellation: CancellationFlag,
                       onEvent: (ReplyEvent) -> Void) -> ReplyOutcome {

@@ -40,6 +40,21 @@ public enum VectorMath {
         return s
     }
 
+    /// Σ (a[i] − b[i])², sixteen lanes at a time.
+    @inline(__always)
+    public static func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+        var acc = SIMD16<Float>()
+        var i = 0
+        while i + 16 <= count {
+            let d = UnsafeRawPointer(a + i).loadUnaligned(as: SIMD16<Float>.self) - UnsafeRawPointer(b + i).loadUnaligned(as: SIMD16<Float>.self)
+            acc.addProduct(d, d)
+            i += 16
+        }
+        var s = acc.sum()
+        while i < count { s += (a[i] - b[i]) * (a[i] - b[i]); i += 1 }
+        return s
+    }
+
     /// Dot product of a float vector with a float16 one, in float.
     @inline(__always)
     public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float16>, count: Int) -> Float {

@@ -106,6 +106,12 @@ public final class StreamingTranscriber: @unchecked Sendable {
         state.withLock { s in Double(s.audioBeforeSegment + s.audio.count) / sampleRate }
     }
 
+    /// The utterance's settled tokens so far (what a last run may take as its forced prefix);
+    /// empty once the utterance has been cut into segments.
+    public var confirmedTokens: [Int] {
+        state.withLock { s in s.audioBeforeSegment == 0 ? s.agreement.confirmed : [] }
+    }
+
     /// Cadence steps that were skipped because a run was still going.
     public var skippedSteps: Int { state.withLock { $0.skippedSteps } }
 

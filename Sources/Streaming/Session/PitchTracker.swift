@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// Fundamental frequency per 10 ms hop with the YIN method (de Cheveigné & Kawahara 2002):
@@ -26,20 +27,19 @@ public struct PitchTracker: Sendable {
         var difference = [Double](repeating: 0, count: maxLag + 1)
         var start = 0
         while start + frameLength + maxLag <= samples.count {
-            var energy: Double = 0
-            for i in 0..<frameLength { energy += Double(samples[start + i]) * Double(samples[start + i]) }
-            if energy / Double(frameLength) < 1e-7 {   // below −70 dBFS: silence
+            let silent = samples.withUnsafeBufferPointer { x -> Bool in
+                let frame = x.baseAddress! + start
+                guard VectorMath.dot(frame, frame, count: frameLength) / Float(frameLength) >= 1e-7 else { return true }  // below −70 dBFS
+                // The difference function, in SIMD float (this runs on the way to a reply's start).
+                for lag in 1...maxLag {
+                    difference[lag] = Double(VectorMath.squaredDistance(frame, frame + lag, count: frameLength))
+                }
+                return false
+            }
+            if silent {
                 result.append(nil)
                 start += hopLength
                 continue
-            }
-            for lag in 1...maxLag {
-                var sum: Double = 0
-                for i in 0..<frameLength {
-                    let d = Double(samples[start + i]) - Double(samples[start + i + lag])
-                    sum += d * d
-                }
-                difference[lag] = sum
             }
             // Cumulative mean normalisation.
             var running: Double = 0

@@ -24,6 +24,7 @@ extension RealtimeSession {
     func startResponse(conversation: ConversationHistory, evidence: String?, instructions: String?, reference: ContinuousClock.Instant,
                        transcriptFinal: ContinuousClock.Instant?, held: Bool = false, audio: [Float]? = nil) -> ReplyRun {
         if let run = reply { cancel(run, reason: "superseded") }
+        stopPreparing()
         let run = ReplyRun(id: newID("resp"), itemID: newID("item"), reference: reference, outputRate: configuration.outputFormat.sampleRate)
         run.held = held
         if let transcriptFinal { run.mark("transcript_final", at: transcriptFinal) }
@@ -152,6 +153,10 @@ extension RealtimeSession {
         run.mark("done")
         if reply === run { reply = nil }
         lastReply = run
+        // Between turns the reasoner takes in the conversation so far, this reply included, so
+        // that the next turn leaves it only the user's words to read (and old turns that no
+        // longer fit are left out now rather than while the user waits).
+        prepare(history)
         let ids: [String: any Sendable] = ["response_id": run.id, "item_id": run.itemID]
         emit("response.reasoning_text.done", ids.merging(["text": run.reasoning]) { a, _ in a }, for: run)
         emit("response.output_audio_transcript.done", ids.merging(["content_index": 0, "transcript": spoken]) { a, _ in a }, for: run)
@@ -169,6 +174,22 @@ extension RealtimeSession {
             "metadata": ["timings_ms": run.timings.mapValues { $0 as any Sendable }, "audio_ms": run.audioMs,
                          "mode": configuration.reply.mode.rawValue, "speculative": run.releasedAt != nil] as [String: any Sendable],
         ] as [String: any Sendable]], for: run)
+    }
+
+    /// Listen while thinking: the reasoner computes ahead what `conversation` will not change,
+    /// on the engine's queue. A newer call, or a reply starting, stops the one before (at its
+    /// next step; what it computed is kept).
+    func prepare(_ conversation: ConversationHistory) {
+        stopPreparing()
+        let flag = CancellationFlag()
+        preparing = flag
+        engineQueue.async { [context] in try? context.prepare(conversation, cancellation: flag) }
+    }
+
+    /// Stops a prepare in flight: a reply is about to need the cores and the engine's queue.
+    func stopPreparing() {
+        preparing?.cancel()
+        preparing = nil
     }
 
     func truncate(itemID: String, audioEndMs: Int, eventID: String?) {

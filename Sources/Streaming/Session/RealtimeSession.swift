@@ -39,6 +39,8 @@ public final class RealtimeSession: @unchecked Sendable {
     var responseAfterTranscript: (instructions: String?, reference: ContinuousClock.Instant)?
     var reply: ReplyRun?
     var lastReply: ReplyRun?
+    /// Stops the reasoner's listen-while-thinking prefill in flight (`prepare`).
+    var preparing: CancellationFlag?
     /// A reply started at a pause, before the turn's end is certain (see `paused`).
     private var speculation: Speculation?
     private var counter = 0
@@ -186,24 +188,32 @@ public final class RealtimeSession: @unchecked Sendable {
         /// Turn samples the speculative transcript covers.
         let covered: Int
         var transcript: (result: Result<Transcript, EngineError>, evidence: AcousticEvidence)?
+        /// Stops the transcription when the user speaks again (most pauses are between words).
+        let transcription = CancellationFlag()
         var run: ReplyRun?
         var confirmedAt: ContinuousClock.Instant?
     }
 
     private func paused() {
-        guard let itemID = turnItemID, speculation == nil, reply == nil, configuration.turnDetection?.createResponse ?? false else { return }
+        guard let itemID = turnItemID, speculation == nil, reply == nil, configuration.turnDetection?.createResponse ?? false,
+              Double(turn.count) < streaming.options.segmentLimit * 16_000 else { return }  // longer turns: one window is not enough
         counter += 1
         let serial = counter
-        speculation = Speculation(serial: serial, itemID: itemID, covered: turn.count)
-        // The streaming transcriber stops (its work would only compete for the cores); it takes
-        // the whole turn again if the user resumes.
+        let pending = Speculation(serial: serial, itemID: itemID, covered: turn.count)
+        speculation = pending
+        // The streaming transcriber stops (its work would only compete for the cores; its settled
+        // words start the transcript, as at the end of a turn); it takes the whole turn again if
+        // the user resumes. So does the reasoner's prefill of the words heard so far.
+        let prefix = streaming.confirmedTokens
         streaming.reset()
+        stopPreparing()
         let audio = turn
         let transcriber = services.transcriber
+        let flag = pending.transcription
         speculationQueue.async { [weak self] in
             // The reply waits for this: other model work gives way (`ComputePriority`).
             ComputePriority.begin()
-            let result = Result { () throws(EngineError) in try transcriber.transcribe(audio) }
+            let result = Result { () throws(EngineError) in try transcriber.transcribe(audio, prefix: prefix, cancellation: flag) }
             ComputePriority.end()
             let evidence = AcousticEvidence.measure(audio)
             guard let self else { return }
@@ -240,6 +250,7 @@ public final class RealtimeSession: @unchecked Sendable {
     private func resumed() {
         guard let pending = speculation else { return }
         speculation = nil
+        pending.transcription.cancel()
         if let run = pending.run { discard(run) }
         streaming.append(turn)
     }
@@ -250,6 +261,7 @@ public final class RealtimeSession: @unchecked Sendable {
         // the pause: then the speculation is dropped and the whole turn transcribed as usual.
         if Self.hasSound(turn[min(pending.covered, turn.count)...], aboveDB: vad.noiseFloorDB + vad.parameters.marginDB) {
             speculation = nil
+            pending.transcription.cancel()
             if let run = pending.run { discard(run) }
             streaming.append(turn)
             return endTurn(itemID: pending.itemID, createResponse: true, reference: now)
@@ -295,6 +307,7 @@ public final class RealtimeSession: @unchecked Sendable {
     private func clearBuffer() {
         if let pending = speculation {
             speculation = nil
+            pending.transcription.cancel()
             if let run = pending.run { discard(run) }
         }
         vad.reset()
@@ -314,6 +327,7 @@ public final class RealtimeSession: @unchecked Sendable {
         turnItemID = nil
         transcribing += 1
         if createResponse { responseAfterTranscript = (nil, reference) }
+        stopPreparing()
         streaming.finish { [weak self] result in
             guard let self else { return }
             let evidence = AcousticEvidence.measure(audio)
@@ -335,8 +349,7 @@ public final class RealtimeSession: @unchecked Sendable {
         if reply == nil, speculation == nil, !heard.isEmpty {
             var next = history
             next.appendUser(heard)
-            let upcoming = next
-            engineQueue.async { [context] in try? context.prepare(upcoming) }
+            prepare(next)
         }
     }
 

@@ -19,8 +19,11 @@ public struct VoiceActivityDetector: Sendable {
         /// `aPauseOf400msInAQuestionStaysOneTurn`), and every 50 ms here is 50 ms of reply latency.
         public var silenceDurationMs: Int = 450
         /// Silence after which the turn has *probably* ended: the session starts its reply then,
-        /// speculatively, and holds the audio until `silenceDurationMs` confirms the end.
-        public var pauseMs: Int = 200
+        /// speculatively, and holds the audio until `silenceDurationMs` confirms the end. The
+        /// reply needs about 350 ms before its first audio (the last transcription pass alone
+        /// takes 200), so it starts at 100 ms to be ready when the end is confirmed; a pause
+        /// between words costs only a transcription pass, stopped when speech resumes.
+        public var pauseMs: Int = 100
         /// Speech needed before a turn starts (filters clicks and short bursts).
         public var minimumSpeechMs: Int = 100
         /// Level above the noise floor, in dB, at which the probability is one half.
