@@ -163,29 +163,33 @@ final class ModelServerProcess: Sendable {
                 ["type": "input_text", "text": "Tell me a very long story about a dragon who learns to sing, at least five hundred words."]]]])
             try await client.send(["type": "response.create"])
             try await client.wait(for: "response.output_audio_transcript.delta", count: client.events("response.output_audio_transcript.delta").count + 1)
-            let logBefore = llama.logText.count
-            let (cpuBefore, clockBefore) = (llama.cpuSeconds, ContinuousClock.now)
+            let (cpuBefore, clockBefore, logAtBargeIn) = (llama.cpuSeconds, ContinuousClock.now, llama.logText.count)
             // Speech over the reply, and no silence after it: the new turn neither pauses nor
             // ends, so no new request follows and the server should go idle.
             try await client.sendPCM(stop, speed: 1)
             let cancelled = try await client.wait(for: "response.done", count: 2, timeout: 30)
             #expect(cancelled[path: "response.status"] as? String == "cancelled", "\(cancelled)")
+            // From here on the server should do nothing more for this reply. (On a busy machine the
+            // answer may have ended by itself before the user's words were heard; the notes then
+            // being written are what the barge-in stops.)
+            let logBefore = llama.logText.count
             let during = (llama.cpuSeconds - cpuBefore) / (ContinuousClock.now - clockBefore).seconds
             // llama.cpp's server says when it drops a request whose client has gone.
-            for _ in 0..<100 where !llama.logText.dropFirst(logBefore).contains("Disconnected from client") {
+            for _ in 0..<100 where !llama.logText.dropFirst(logAtBargeIn).contains("Disconnected from client") {
                 try await Task.sleep(for: .milliseconds(100))
             }
-            #expect(llama.logText.dropFirst(logBefore).contains("Disconnected from client"), "\(llama.logText.suffix(2_000))")
+            #expect(llama.logText.dropFirst(logAtBargeIn).contains("Disconnected from client"), "\(llama.logText.suffix(2_000))")
             try await Task.sleep(for: .seconds(1))
             let idleStart = llama.cpuSeconds
             try await Task.sleep(for: .seconds(2))
             let after = (llama.cpuSeconds - idleStart) / 2
             // And it stopped generating: it runs one generation at a time and reports each that
             // ends by itself, so a short request now gets its turn only after whatever is still
-            // going on; the cancelled reply's (1,500 tokens) would be reported first.
+            // going on; an answer still being written (up to 1,500 tokens) would be reported first.
             #expect(try await llama.complete("Say yes.", maxTokens: 4), "the server did not answer a short request")
             let ended = Self.generatedTokenCounts(String(llama.logText.dropFirst(logBefore)))
-            #expect(ended.count == 1 && ended.allSatisfy { $0 <= 4 }, "generations ended after the barge-in: \(ended) tokens\n\(llama.logText.suffix(2_000))")
+            #expect(ended.last.map { $0 <= 4 } == true && ended.dropLast().allSatisfy { $0 <= 64 },
+                    "generations ended after the barge-in: \(ended) tokens\n\(llama.logText.suffix(2_000))")
             print("remote barge-in: llama.cpp's server used \(String(format: "%.2f", during)) s of CPU per second while writing the reply, "
                   + "\(String(format: "%.2f", after)) after the cancellation")
         }
