@@ -64,21 +64,17 @@ final class ModelServerProcess: Sendable {
     func complete(_ prompt: String, maxTokens: Int) async throws -> Bool {
         let body = #"{"model":"smollm2","max_tokens":\#(maxTokens),"messages":[{"role":"user","content":"\#(prompt)"}]}"#
         let url = baseURL + "/chat/completions"
-        return try await offPool {
-            let curl = Process()
-            curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-            curl.arguments = ["-sf", "--max-time", "600", "-o", "/dev/null", "-H", "Content-Type: application/json", "-d", body, url]
-            try curl.run()
-            curl.waitUntilExit()
-            return curl.terminationStatus == 0
-        }
+        return try await offPool { Self.curlSucceeds(["--max-time", "600", "-H", "Content-Type: application/json", "-d", body, url]) }
     }
 
     /// Whether `url` answers 200 (asked with curl).
-    static func answers(_ url: String) -> Bool {
+    static func answers(_ url: String) -> Bool { curlSucceeds(["--max-time", "2", url]) }
+
+    /// Whether curl, with `arguments`, gets a successful answer (the body is dropped).
+    private static func curlSucceeds(_ arguments: [String]) -> Bool {
         let curl = Process()
         curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        curl.arguments = ["-sf", "--max-time", "2", "-o", "/dev/null", url]
+        curl.arguments = ["-sf", "-o", "/dev/null"] + arguments
         guard (try? curl.run()) != nil else { return false }
         curl.waitUntilExit()
         return curl.terminationStatus == 0

@@ -103,15 +103,18 @@ public final class RemoteServer: Sendable {
                     // that stops without one was cut short (a dropped connection, or llama-cpp-python
                     // ending it for a newer request), and the answer is not whole.
                     var finished = false
+                    /// Passes one event on; false at `[DONE]`.
+                    func deliver(_ data: String) throws(RemoteError) -> Bool {
+                        guard let delta = try CompletionDelta.parse(data) else { return false }
+                        if delta.finishReason != nil { finished = true }
+                        onDelta(delta)
+                        return true
+                    }
                     let ended = { () throws(RemoteError) in if !finished { throw RemoteError.cutShort } }
                     do {
                         for try await buffer in response.body {
                             progress.touch()
-                            for data in events.feed(buffer.readableBytesView) {
-                                guard let delta = try CompletionDelta.parse(data) else { return try ended() }
-                                if delta.finishReason != nil { finished = true }
-                                onDelta(delta)
-                            }
+                            for data in events.feed(buffer.readableBytesView) where try !deliver(data) { return try ended() }
                         }
                     } catch let error as RemoteError {
                         throw error
@@ -120,11 +123,7 @@ public final class RemoteServer: Sendable {
                     } catch {
                         throw Task.isCancelled ? RemoteError.cancelled : RemoteError.unreachable("the stream broke: \(error)")
                     }
-                    for data in events.finish() {
-                        guard let delta = try CompletionDelta.parse(data) else { return try ended() }
-                        if delta.finishReason != nil { finished = true }
-                        onDelta(delta)
-                    }
+                    for data in events.finish() where try !deliver(data) { return try ended() }
                     try ended()
                 }
                 // The watchdog: no first token in time, or a stream gone quiet. While there is no
