@@ -18,4 +18,8 @@ flags=(-c release -Xswiftc -enable-testing)
 swift build "${flags[@]}" --product realtime-daemon
 swift build "${flags[@]}" --product rtbench
 "$(swift build "${flags[@]}" --show-bin-path)/realtime-daemon" models fetch
-swift test "${flags[@]}"
+# One test at a time: most tests run the real models, daemons, a browser or llama.cpp's server on
+# two cores, and run side by side they starved each other (and the test process's two
+# cooperative threads) for tens of seconds, which made live timings meaningless. Serially the
+# whole run takes about as long (~4 min here).
+swift test "${flags[@]}" --no-parallel

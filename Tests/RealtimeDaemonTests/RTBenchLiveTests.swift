@@ -67,9 +67,14 @@ import Testing
         }
 
         // Opus, manual turns, barge-in right after the first reply audio: the reply is cancelled.
+        // The first question asks for a long answer: a short one is written whole (its audio still
+        // playing) in about a second, before the next question's first words could stop it.
+        let story = dir.appendingPathComponent("story.wav")
+        let spoken = try await offPool { try GenerateCommandTests.run(["speak", "--out", story.path, "Tell me a long story about the moon."]) }
+        #expect(spoken.status == 0, "\(spoken.err)")
         let opusJSON = dir.appendingPathComponent("opus.json")
-        let opus = try await Self.rtbench(["run", corpus.appendingPathComponent("02-espeak-en-us.wav").path,
-                                           corpus.appendingPathComponent("01-piper.wav").path, "--url", url, "--token", "bench-secret",
+        let opus = try await Self.rtbench(["run", story.path, corpus.appendingPathComponent("01-piper.wav").path,
+                                           "--url", url, "--token", "bench-secret",
                                            "--format", "opus", "--manual", "--barge-in-after", "0", "--json", opusJSON.path])
         #expect(opus.status == 0, "\(opus.err)")
         let opusTurns = try Self.report(opusJSON)
