@@ -25,7 +25,7 @@ import Testing
         settings.maxAnswerTokens = 48
         let cancellation = CancellationFlag()
         var events: [ReplyEvent] = []
-        let outcome = context.reply(to: history(question), evidence: "[voice: pitch 120 Hz, rising at the end (a question?); normal voice; normal pace; quiet room; non-speech: none noticed]",
+        let outcome = context.reply(to: history(question), evidence: "[voice: pitch 120 Hz, rising at the end (a question?); quiet room]",
                                     settings: settings, cancellation: cancellation) { event in
             events.append(event)
             if let n = cancelAfterAnswerPieces, events.filter({ if case .answer = $0 { true } else { false } }).count >= n { cancellation.cancel() }

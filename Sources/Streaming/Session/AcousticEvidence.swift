@@ -30,23 +30,23 @@ public struct AcousticEvidence: Sendable, Equatable {
 
     public var signalToNoiseDB: Double { speechLevelDB - backgroundLevelDB }
 
-    /// Measures 16 kHz mono `samples` of one turn.
+    /// Measures 16 kHz mono `samples` of one turn (all at once; `AcousticMeter` as they arrive).
     public static func measure(_ samples: [Float], sampleRate: Int = 16_000) -> AcousticEvidence {
-        let hop = sampleRate / 100
-        let levels: [Double] = stride(from: 0, to: max(0, samples.count - hop + 1), by: hop).map { start in
-            SignalLevel.decibels(samples[start..<(start + hop)])
-        }
+        var meter = AcousticMeter(sampleRate: sampleRate)
+        meter.append(samples)
+        return meter.evidence
+    }
+
+    /// The statistics of a turn's level (dBFS per 10 ms hop) and F0 (per 10 ms hop) contours.
+    static func from(levels: [Double], f0: [Double?], durationSeconds: Double) -> AcousticEvidence {
         let sorted = levels.sorted()
         let background = sorted.isEmpty ? -120 : sorted[min(sorted.count - 1, sorted.count / 10)]
         let active = levels.filter { $0 > background + 10 && $0 > -60 }
         let speechLevel = active.isEmpty ? (sorted.last ?? -120) : 10 * log10(active.map { pow(10, $0 / 10) }.reduce(0, +) / Double(active.count))
 
-        var tracker = PitchTracker()
-        tracker.sampleRate = sampleRate
-        let f0 = tracker.track(samples)
         let voiced = f0.enumerated().compactMap { i, hz in hz.map { (time: Double(i) * 0.01, hz: $0) } }
         var evidence = AcousticEvidence(
-            durationSeconds: Double(samples.count) / Double(sampleRate), pitchMedianHz: nil, pitchRangeHz: nil,
+            durationSeconds: durationSeconds, pitchMedianHz: nil, pitchRangeHz: nil,
             pitchSlopeHzPerSecond: nil, finalPitchSlopeHzPerSecond: nil, speechLevelDB: speechLevel,
             backgroundLevelDB: background, syllablesPerSecond: 0,
             voicedFraction: f0.isEmpty ? 0 : Double(voiced.count) / Double(f0.count), unvoicedLoudFraction: 0)
@@ -101,8 +101,10 @@ public struct AcousticEvidence: Sendable, Equatable {
         return Double(peaks) / (Double(activeHops) * 0.01)
     }
 
-    /// The block given to the reasoner: one short line of plain-word readings (every token of
-    /// it is prefilled after the user stops speaking, so it is kept to ~30 tokens).
+    /// The block given to the reasoner: one short line of plain-word readings. Every token of
+    /// it is read after the user stops speaking (in `think_first`, before the first word of the
+    /// answer: ~3 ms each on two cores), so what is ordinary (a normal voice and pace, no
+    /// non-speech sounds) is left unsaid: a typical line is 18 tokens, not 31.
     public var summary: String {
         var parts: [String] = []
         if let median = pitchMedianHz {
@@ -114,8 +116,8 @@ public struct AcousticEvidence: Sendable, Equatable {
         } else {
             parts.append("no voiced speech")
         }
-        parts.append((speechLevelDB > -15 ? "loud" : speechLevelDB < -35 ? "quiet" : "normal") + " voice")
-        parts.append((syllablesPerSecond > 6 ? "fast" : syllablesPerSecond < 3 ? "slow" : "normal") + " pace")
+        if speechLevelDB > -15 || speechLevelDB < -35 { parts.append(speechLevelDB > -15 ? "loud voice" : "quiet voice") }
+        if syllablesPerSecond > 6 || syllablesPerSecond < 3 { parts.append(syllablesPerSecond > 6 ? "fast pace" : "slow pace") }
         let snr = signalToNoiseDB
         parts.append(snr > 30 ? "quiet room" : snr > 15 ? "some background noise" : "noisy room")
         var nonSpeech: [String] = []
@@ -124,7 +126,7 @@ public struct AcousticEvidence: Sendable, Equatable {
         if voicedFraction < 0.05 && unvoicedLoudFraction > 0.8 && durationSeconds > 0.5 {
             nonSpeech.append("no voiced sound (noise, clatter or whispering)")
         }
-        parts.append("non-speech: " + (nonSpeech.isEmpty ? "none noticed" : nonSpeech.joined(separator: ", ")))
+        if !nonSpeech.isEmpty { parts.append("non-speech: " + nonSpeech.joined(separator: ", ")) }
         return "[voice: " + parts.joined(separator: "; ") + "]"
     }
 }

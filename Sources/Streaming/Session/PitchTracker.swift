@@ -20,57 +20,79 @@ public struct PitchTracker: Sendable {
 
     /// One F0 (Hz) or nil per hop.
     public func track(_ samples: [Float]) -> [Double?] {
-        let maxLag = min(frameLength / 2, Int(Double(sampleRate) / minimumHz))
-        let minLag = max(2, Int(Double(sampleRate) / maximumHz))
-        guard samples.count >= frameLength + maxLag else { return [] }
-        var result: [Double?] = []
-        var difference = [Double](repeating: 0, count: maxLag + 1)
-        var start = 0
-        while start + frameLength + maxLag <= samples.count {
-            let silent = samples.withUnsafeBufferPointer { x -> Bool in
-                let frame = x.baseAddress! + start
-                guard VectorMath.dot(frame, frame, count: frameLength) / Float(frameLength) >= 1e-7 else { return true }  // below −70 dBFS
-                // The difference function, in SIMD float (this runs on the way to a reply's start).
-                for lag in 1...maxLag {
-                    difference[lag] = Double(VectorMath.squaredDistance(frame, frame + lag, count: frameLength))
-                }
-                return false
-            }
-            if silent {
-                result.append(nil)
-                start += hopLength
-                continue
-            }
-            // Cumulative mean normalisation.
-            var running: Double = 0
-            var normalised = [Double](repeating: 1, count: maxLag + 1)
-            for lag in 1...maxLag {
-                running += difference[lag]
-                normalised[lag] = running > 0 ? difference[lag] * Double(lag) / running : 1
-            }
-            var chosen: Int?
-            var lag = minLag
-            while lag <= maxLag {
-                if normalised[lag] < threshold {
-                    while lag + 1 <= maxLag && normalised[lag + 1] < normalised[lag] { lag += 1 }
-                    chosen = lag
-                    break
-                }
-                lag += 1
-            }
-            if let tau = chosen {
-                var refined = Double(tau)
-                if tau > 1 && tau < maxLag {
-                    let a = normalised[tau - 1], b = normalised[tau], c = normalised[tau + 1]
-                    let denominator = a - 2 * b + c
-                    if denominator != 0 { refined += 0.5 * (a - c) / denominator }
-                }
-                result.append(Double(sampleRate) / refined)
-            } else {
-                result.append(nil)
-            }
-            start += hopLength
+        var stream = Stream(self)
+        stream.append(samples)
+        return stream.pitches
+    }
+
+    var maximumLag: Int { min(frameLength / 2, Int(Double(sampleRate) / minimumHz)) }
+    var minimumLag: Int { max(2, Int(Double(sampleRate) / maximumHz)) }
+
+    /// The same tracking as audio arrives: each hop is computed once its frame and lag span are
+    /// in, so a turn's contour is ready when the turn ends (the reply waits for it otherwise).
+    /// Appending in pieces gives exactly what `track` gives for the whole.
+    public struct Stream: Sendable {
+        public let tracker: PitchTracker
+        public private(set) var pitches: [Double?] = []
+        /// Samples from the next hop's frame on.
+        private var buffer: [Float] = []
+        private var difference: [Double]
+        private var normalised: [Double]
+
+        public init(_ tracker: PitchTracker) {
+            self.tracker = tracker
+            difference = [Double](repeating: 0, count: tracker.maximumLag + 1)
+            normalised = difference
         }
-        return result
+
+        public mutating func append(_ samples: [Float]) {
+            buffer += samples
+            let span = tracker.frameLength + tracker.maximumLag
+            var start = 0
+            while start + span <= buffer.count {
+                pitches.append(buffer.withUnsafeBufferPointer { x in
+                    tracker.pitch(of: x.baseAddress! + start, difference: &difference, normalised: &normalised)
+                })
+                start += tracker.hopLength
+            }
+            buffer.removeFirst(start)
+        }
+    }
+
+    /// F0 of the frame at `frame` (its `frameLength` samples and `maximumLag` more are read), or
+    /// nil when it is silent or unvoiced. `difference` and `normalised` are scratch space.
+    func pitch(of frame: UnsafePointer<Float>, difference: inout [Double], normalised: inout [Double]) -> Double? {
+        let maxLag = maximumLag, minLag = minimumLag
+        guard VectorMath.dot(frame, frame, count: frameLength) / Float(frameLength) >= 1e-7 else { return nil }  // below −70 dBFS
+        // The difference function, in SIMD float.
+        for lag in 1...maxLag {
+            difference[lag] = Double(VectorMath.squaredDistance(frame, frame + lag, count: frameLength))
+        }
+        // Cumulative mean normalisation.
+        var running: Double = 0
+        for lag in 1...maxLag {
+            running += difference[lag]
+            normalised[lag] = running > 0 ? difference[lag] * Double(lag) / running : 1
+        }
+        var lag = minLag
+        while lag <= maxLag {
+            if normalised[lag] < threshold {
+                while lag + 1 <= maxLag && normalised[lag + 1] < normalised[lag] { lag += 1 }
+                return refined(lag, normalised, maxLag: maxLag)
+            }
+            lag += 1
+        }
+        return nil
+    }
+
+    /// The chosen lag refined by parabolic interpolation, as a frequency.
+    private func refined(_ tau: Int, _ normalised: [Double], maxLag: Int) -> Double {
+        var refined = Double(tau)
+        if tau > 1 && tau < maxLag {
+            let a = normalised[tau - 1], b = normalised[tau], c = normalised[tau + 1]
+            let denominator = a - 2 * b + c
+            if denominator != 0 { refined += 0.5 * (a - c) / denominator }
+        }
+        return Double(sampleRate) / refined
     }
 }

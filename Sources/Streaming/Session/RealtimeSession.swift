@@ -31,6 +31,8 @@ public final class RealtimeSession: @unchecked Sendable {
     /// The last second of audio before the current turn (for the VAD's prefix padding).
     private var preRoll: [Float] = []
     private var turn: [Float] = []
+    /// How `turn` sounds, measured as it arrives (always covers exactly `turn`).
+    private var turnMeter = AcousticMeter()
     /// The last ended turn's audio, for an engine that hears (`ReplyEngine.hearsAudio`).
     var turnAudioForReply: [Float]?
     private var turnItemID: String?
@@ -133,6 +135,7 @@ public final class RealtimeSession: @unchecked Sendable {
                                           message: "the turn is longer than \(Int(Self.maximumTurnSeconds)) s; commit or clear the buffer", eventID: eventID))
             }
             turn += samples
+            turnMeter.append(samples)
             if speculation == nil { streaming.append(samples) }
         } else {
             // Keep the last second before this chunk, and the whole chunk (a turn may start anywhere in it).
@@ -156,6 +159,8 @@ public final class RealtimeSession: @unchecked Sendable {
         // The pre-roll ends at `receivedSamples`; the turn is its part from `sample` on.
         let offset = sample - (receivedSamples - preRoll.count)
         turn = Array(preRoll[min(max(0, offset), preRoll.count)...])
+        turnMeter = AcousticMeter()
+        turnMeter.append(turn)
         preRoll = []
         streaming.reset()
         streaming.append(turn)
@@ -208,6 +213,7 @@ public final class RealtimeSession: @unchecked Sendable {
         streaming.reset()
         stopPreparing()
         let audio = turn
+        let evidence = turnMeter.evidence
         let transcriber = services.transcriber
         let flag = pending.transcription
         speculationQueue.async { [weak self] in
@@ -215,7 +221,6 @@ public final class RealtimeSession: @unchecked Sendable {
             ComputePriority.begin()
             let result = Result { () throws(EngineError) in try transcriber.transcribe(audio, prefix: prefix, cancellation: flag) }
             ComputePriority.end()
-            let evidence = AcousticEvidence.measure(audio)
             guard let self else { return }
             queue.async { self.speculativeTranscript(result, evidence: evidence, serial: serial) }
         }
@@ -269,6 +274,7 @@ public final class RealtimeSession: @unchecked Sendable {
         emit("input_audio_buffer.committed", ["item_id": pending.itemID, "previous_item_id": NullValue.null])
         if services.engine.hearsAudio { turnAudioForReply = Array(turn.prefix(pending.covered)) }
         turn = []
+        turnMeter = AcousticMeter()
         turnItemID = nil
         guard let (result, evidence) = pending.transcript else {
             pending.confirmedAt = now  // the transcript is still coming; `speculativeTranscript` goes on
@@ -313,6 +319,7 @@ public final class RealtimeSession: @unchecked Sendable {
         vad.reset()
         streaming.reset()
         turn = []
+        turnMeter = AcousticMeter()
         turnItemID = nil
         partialSent = ""
         emit("input_audio_buffer.cleared")
@@ -322,15 +329,16 @@ public final class RealtimeSession: @unchecked Sendable {
     private func endTurn(itemID: String, createResponse: Bool, reference: ContinuousClock.Instant) {
         emit("input_audio_buffer.committed", ["item_id": itemID, "previous_item_id": NullValue.null])
         let audio = turn
+        let evidence = turnMeter.evidence
         if services.engine.hearsAudio { turnAudioForReply = audio }
         turn = []
+        turnMeter = AcousticMeter()
         turnItemID = nil
         transcribing += 1
         if createResponse { responseAfterTranscript = (nil, reference) }
         stopPreparing()
         streaming.finish { [weak self] result in
             guard let self else { return }
-            let evidence = AcousticEvidence.measure(audio)
             queue.async { self.transcribed(result, evidence: evidence, itemID: itemID) }
         }
     }
