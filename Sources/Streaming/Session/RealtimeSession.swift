@@ -30,9 +30,7 @@ public final class RealtimeSession: @unchecked Sendable {
     private var receivedSamples = 0
     /// The last second of audio before the current turn (for the VAD's prefix padding).
     private var preRoll: [Float] = []
-    private var turn: [Float] = []
-    /// How `turn` sounds, measured as it arrives (always covers exactly `turn`).
-    private var turnMeter = AcousticMeter()
+    private var turn = TurnAudio()
     /// The last ended turn's audio, for an engine that hears (`ReplyEngine.hearsAudio`).
     var turnAudioForReply: [Float]?
     private var turnItemID: String?
@@ -134,8 +132,7 @@ public final class RealtimeSession: @unchecked Sendable {
                 return fail(ProtocolError(code: "input_audio_buffer_full",
                                           message: "the turn is longer than \(Int(Self.maximumTurnSeconds)) s; commit or clear the buffer", eventID: eventID))
             }
-            turn += samples
-            turnMeter.append(samples)
+            turn.append(samples)
             if speculation == nil { streaming.append(samples) }
         } else {
             // Keep the last second before this chunk, and the whole chunk (a turn may start anywhere in it).
@@ -158,12 +155,10 @@ public final class RealtimeSession: @unchecked Sendable {
         turnItemID = itemID
         // The pre-roll ends at `receivedSamples`; the turn is its part from `sample` on.
         let offset = sample - (receivedSamples - preRoll.count)
-        turn = Array(preRoll[min(max(0, offset), preRoll.count)...])
-        turnMeter = AcousticMeter()
-        turnMeter.append(turn)
+        turn = TurnAudio(Array(preRoll[min(max(0, offset), preRoll.count)...]))
         preRoll = []
         streaming.reset()
-        streaming.append(turn)
+        streaming.append(turn.samples)
         partialSent = ""
         emit("input_audio_buffer.speech_started", ["audio_start_ms": sample / 16, "item_id": itemID])
         // Barge-in: the reply stops now (its audio, generation and synthesis).
@@ -212,8 +207,8 @@ public final class RealtimeSession: @unchecked Sendable {
         let prefix = streaming.confirmedTokens
         streaming.reset()
         stopPreparing()
-        let audio = turn
-        let evidence = turnMeter.evidence
+        let audio = turn.samples
+        let evidence = turn.evidence
         let transcriber = services.transcriber
         let flag = pending.transcription
         speculationQueue.async { [weak self] in
@@ -244,7 +239,7 @@ public final class RealtimeSession: @unchecked Sendable {
                 upcoming.appendUser(text)
                 pending.run = startResponse(conversation: upcoming, evidence: evidence.summary, instructions: nil,
                                             reference: .now, transcriptFinal: .now, held: true,
-                                            audio: services.engine.hearsAudio ? Array(turn.prefix(pending.covered)) : nil)
+                                            audio: services.engine.hearsAudio ? Array(turn.samples.prefix(pending.covered)) : nil)
             }
         }
         speculation = pending
@@ -257,24 +252,23 @@ public final class RealtimeSession: @unchecked Sendable {
         speculation = nil
         pending.transcription.cancel()
         if let run = pending.run { discard(run) }
-        streaming.append(turn)
+        streaming.append(turn.samples)
     }
 
     private func confirm(_ pending: inout Speculation) {
         let now = ContinuousClock.now
         // A soft last word the VAD did not count as speech ("…of France") may have come after
         // the pause: then the speculation is dropped and the whole turn transcribed as usual.
-        if Self.hasSound(turn[min(pending.covered, turn.count)...], aboveDB: vad.noiseFloorDB + vad.parameters.marginDB) {
+        if Self.hasSound(turn.samples[min(pending.covered, turn.count)...], aboveDB: vad.noiseFloorDB + vad.parameters.marginDB) {
             speculation = nil
             pending.transcription.cancel()
             if let run = pending.run { discard(run) }
-            streaming.append(turn)
+            streaming.append(turn.samples)
             return endTurn(itemID: pending.itemID, createResponse: true, reference: now)
         }
         emit("input_audio_buffer.committed", ["item_id": pending.itemID, "previous_item_id": NullValue.null])
-        if services.engine.hearsAudio { turnAudioForReply = Array(turn.prefix(pending.covered)) }
-        turn = []
-        turnMeter = AcousticMeter()
+        if services.engine.hearsAudio { turnAudioForReply = Array(turn.samples.prefix(pending.covered)) }
+        turn = TurnAudio()
         turnItemID = nil
         guard let (result, evidence) = pending.transcript else {
             pending.confirmedAt = now  // the transcript is still coming; `speculativeTranscript` goes on
@@ -318,8 +312,7 @@ public final class RealtimeSession: @unchecked Sendable {
         }
         vad.reset()
         streaming.reset()
-        turn = []
-        turnMeter = AcousticMeter()
+        turn = TurnAudio()
         turnItemID = nil
         partialSent = ""
         emit("input_audio_buffer.cleared")
@@ -328,11 +321,10 @@ public final class RealtimeSession: @unchecked Sendable {
     /// The user's turn is over: transcribe it to the end, measure how it sounded, and reply if asked.
     private func endTurn(itemID: String, createResponse: Bool, reference: ContinuousClock.Instant) {
         emit("input_audio_buffer.committed", ["item_id": itemID, "previous_item_id": NullValue.null])
-        let audio = turn
-        let evidence = turnMeter.evidence
+        let audio = turn.samples
+        let evidence = turn.evidence
         if services.engine.hearsAudio { turnAudioForReply = audio }
-        turn = []
-        turnMeter = AcousticMeter()
+        turn = TurnAudio()
         turnItemID = nil
         transcribing += 1
         if createResponse { responseAfterTranscript = (nil, reference) }
