@@ -47,7 +47,7 @@ final class EmbeddedReplyContext: ReplyContext, @unchecked Sendable {
         articulation = KVCache(configuration: engine.model.configuration, capacity: engine.contextTokens)
     }
 
-    func prepare(_ history: ConversationHistory, cancellation: CancellationFlag? = nil) throws(EngineError) {
+    func prepare(_ history: ConversationHistory, cancellation: CancellationFlag?) throws(EngineError) {
         let ids = stablePrefix(of: fitted(history))
         guard ids.count > 1, ids.count < formulation.capacity else { return }
         try busy.withLock { _ throws(EngineError) in
