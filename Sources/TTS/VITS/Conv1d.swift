@@ -237,8 +237,8 @@ struct Conv1d: @unchecked Sendable {
 }
 
 /// A 1-D transposed convolution (HiFi-GAN's upsampling), read from an ONNX `ConvTranspose`
-/// node: weights `[in, out, kernel]`. Computed as one sgemm (every input step times every
-/// tap) followed by overlap-add of the taps into the output.
+/// node: weights `[in, out, kernel]`. Computed tile by tile of output: one sgemm (every input
+/// step that reaches the tile times every tap) followed by overlap-add of the taps.
 struct ConvTranspose1d: @unchecked Sendable {
     /// `(out·kernel) × in`, so that the sgemm yields every tap of every output channel.
     let weight: [Float]
@@ -282,46 +282,60 @@ struct ConvTranspose1d: @unchecked Sendable {
 
     func callAsFunction(_ x: [Float], length: Int, threads: Int) -> [Float] {
         let n = outputLength(length)
-        let taps = outputs * kernel
-        // Every tap of every output channel for each input step, time-major
-        // (`length × outputs·kernel`), so that one step's taps for a channel are contiguous.
-        var columns = [Float](repeating: 0, count: taps * length)
-        x.withUnsafeBufferPointer { xp in
-            columns.withUnsafeMutableBufferPointer { cp in
+        guard n > 0 else { return [] }
+        return [Float](unsafeUninitializedCapacity: outputs * n) { buffer, count in
+            count = outputs * n
+            x.withUnsafeBufferPointer { xp in
                 weight.withUnsafeBufferPointer { wp in
-                    let x = xp.baseAddress!, c = cp.baseAddress!, w = wp.baseAddress!
-                    Parallel.chunks(length, threads: length >= 64 ? threads : 1, granularity: 16) { range in
-                        cblas_sgemm(CblasRowMajor, CblasTrans, CblasTrans, Int32(range.count), Int32(taps), Int32(inputs),
-                                    1, x + range.lowerBound, Int32(length), w, Int32(inputs), 0, c + range.lowerBound * taps, Int32(taps))
-                    }
-                }
-            }
-        }
-        // Overlap-add: input step t adds its `kernel` taps at t·stride − padding.
-        var y = [Float](repeating: 0, count: outputs * n)
-        y.withUnsafeMutableBufferPointer { yp in
-            columns.withUnsafeBufferPointer { cp in
-                let y = yp.baseAddress!, c = cp.baseAddress!, kernel = self.kernel
-                Parallel.chunks(outputs, threads: threads) { range in
-                    for o in range {
-                        let row = y + o * n
-                        row.update(repeating: bias[o], count: n)
-                        for t in 0..<length {
-                            let tap = c + t * taps + o * kernel
-                            let base = t * stride - padding
-                            if base >= 0 && base + kernel <= n {
-                                let target = row + base
-                                for j in 0..<kernel { target[j] += tap[j] }
-                            } else {
-                                for j in 0..<kernel where base + j >= 0 && base + j < n { row[base + j] += tap[j] }
-                            }
+                    let x = xp.baseAddress!, w = wp.baseAddress!, y = buffer.baseAddress!
+                    // Each thread writes its own span of the output, tile by tile.
+                    Parallel.chunks(n, threads: length >= 64 ? threads : 1, granularity: 16 * stride) { span in
+                        let tile = tileOutputs
+                        let columns = UnsafeMutablePointer<Float>.allocate(capacity: (tile / stride + 2) * outputs * kernel)
+                        defer { columns.deallocate() }
+                        for start in Swift.stride(from: span.lowerBound, to: span.upperBound, by: tile) {
+                            compute(x, length: length, w: w, outputs: start..<min(span.upperBound, start + tile), n: n, columns: columns, into: y)
                         }
                     }
                 }
             }
         }
-        return y
     }
+
+    /// Output columns per tile: as many as keep a tile's products (every tap of every output
+    /// channel for the input steps that reach the tile) near 64 K floats, in the cache.
+    var tileOutputs: Int { max(16, 65_536 / (outputs * kernel)) * stride }
+
+    /// y[·][range] = bias + the taps of the input steps that reach `range`: one sgemm for all
+    /// their taps (time-major, `steps × outputs·kernel`), then overlap-add, step after step.
+    private func compute(_ x: UnsafePointer<Float>, length: Int, w: UnsafePointer<Float>, outputs range: Range<Int>, n: Int,
+                         columns: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+        let taps = outputs * kernel
+        for o in 0..<outputs { (y + o * n + range.lowerBound).update(repeating: bias[o], count: range.count) }
+        // Input step t adds its taps at t·stride − padding + j, j < kernel.
+        let first = max(0, Self.ceilingDivision(range.lowerBound + padding - kernel + 1, stride))
+        let last = min(length - 1, (range.upperBound - 1 + padding) / stride)
+        guard first <= last else { return }
+        let steps = last - first + 1
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasTrans, Int32(steps), Int32(taps), Int32(inputs),
+                    1, x + first, Int32(length), w, Int32(inputs), 0, columns, Int32(taps))
+        for o in 0..<outputs {
+            let row = y + o * n
+            for t in first...last {
+                let tap = columns + (t - first) * taps + o * kernel
+                let base = t * stride - padding
+                if base >= range.lowerBound && base + kernel <= range.upperBound {
+                    let target = row + base
+                    for j in 0..<kernel { target[j] += tap[j] }
+                } else {
+                    for j in 0..<kernel where range.contains(base + j) { row[base + j] += tap[j] }
+                }
+            }
+        }
+    }
+
+    /// ⌈a / b⌉ for b > 0 and any a.
+    static func ceilingDivision(_ a: Int, _ b: Int) -> Int { a >= 0 ? (a + b - 1) / b : -((-a) / b) }
 }
 
 /// Layer normalisation over the channels of each time step of a `channels × time` signal
