@@ -22,7 +22,7 @@ import Testing
             for (n, threads) in [(1, 1), (45, 2), (width - 3, 1), (width + 17, 2), (3 * width + 5, 2), (512, 2), (3 * width + 64, 2), (40 * 64, 1)] {
                 let x = (0..<(tiled.channels * n)).map { _ in Float(Double(random.next() % 20_001) / 10_000 - 1) }
                 let expected = try decoder.residualMean(stage, x, length: n, threads: threads)
-                let actual = tiled(x, length: n, threads: threads)
+                let actual = try tiled(x, length: n, threads: threads)
                 #expect(actual.count == expected.count)
                 let context = "\(tiled.channels) channels, \(n) samples, \(threads) threads"
                 if n >= 512, n % 32 == 0 {
@@ -34,6 +34,17 @@ import Testing
                     #expect(largest <= 1e-5 * scale, "\(context): largest difference \(largest) (values up to \(scale))")
                 }
             }
+        }
+    }
+
+    @Test func aCancelledStageStopsBetweenTiles() throws {
+        let model = try #require(VITSParityTests.model, "the voice did not load from \(VoicePaths.onnx)")
+        let tiled = try #require(model.decoder.stages.compactMap(\.tiled).first)
+        let flag = CancellationFlag()
+        flag.cancel()
+        let n = 4 * tiled.tileWidth
+        #expect(throws: EngineError.cancelled) {
+            _ = try tiled([Float](repeating: 0.5, count: tiled.channels * n), length: n, threads: 2, cancellation: flag)
         }
     }
 }

@@ -144,7 +144,7 @@ struct HiFiGANGenerator: @unchecked Sendable {
             x = stage.upsample(x, length: n, threads: threads)
             n = stage.upsample.outputLength(n)
             if let tiled = stage.tiled {
-                x = tiled(x, length: n, threads: threads)
+                x = try tiled(x, length: n, threads: threads, cancellation: cancellation)
             } else {
                 x = try residualMean(stage, x, length: n, threads: threads, cancellation: cancellation)
             }

@@ -58,22 +58,26 @@ struct TiledResidualStage: @unchecked Sendable {
         maximumHalo = tiled.map { $0.joined().reduce(0) { $0 + $1.halo } }.max() ?? 0
     }
 
-    /// `x` is `channels × n`; returns the mean of the blocks' outputs, `channels × n`.
-    func callAsFunction(_ x: [Float], length n: Int, threads: Int) -> [Float] {
+    /// `x` is `channels × n`; returns the mean of the blocks' outputs, `channels × n`. A
+    /// cancellation is seen between tiles (a few hundred microseconds apart).
+    func callAsFunction(_ x: [Float], length n: Int, threads: Int, cancellation: CancellationFlag? = nil) throws(EngineError) -> [Float] {
         let tiles = (n + tileWidth - 1) / tileWidth
-        return [Float](unsafeUninitializedCapacity: channels * n) { out, count in
+        let result = [Float](unsafeUninitializedCapacity: channels * n) { out, count in
             count = channels * n
             x.withUnsafeBufferPointer { xp in
                 let input = xp.baseAddress!, output = out.baseAddress!
                 Parallel.chunks(tiles, threads: threads) { range in
                     let scratch = Scratch(self)
                     for tile in range {
+                        if cancellation?.isCancelled == true { return }
                         let start = tile * tileWidth
                         run(input, length: n, columns: start..<min(n, start + tileWidth), scratch: scratch, into: output)
                     }
                 }
             }
         }
+        if cancellation?.isCancelled == true { throw .cancelled }
+        return result
     }
 
     /// A thread's buffers: the block's running signal, a convolution's padded input, and an
