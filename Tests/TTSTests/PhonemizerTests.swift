@@ -38,18 +38,43 @@ import TTS
         }
     }
 
-    /// Our espeak-ng (Debian's) against Piper's: equal on most sentences; every difference is
-    /// printed. Known cause: Piper's espeak-ng build marks some vowels before /j/ with ʲ and
-    /// differs on a few words; Debian ships espeak-ng 1.51.
-    @Test func phonemesMatchPiperOnMostSentences() throws {
+    /// The two ways the espeak-ng in Piper's wheel (1.52.0.1) writes English unlike
+    /// Debian's espeak-ng 1.51, found by comparing the 100 sentences:
+    /// - it marks a final /i/ or /ɪ/ before a vowel-initial word with ʲ ("ðɪʲ ˈoʊld"), a
+    ///   linking glide that 1.51 does not write;
+    /// - it reads "has been" in its weak form, "hɐzbɪn", where 1.51 stresses it, "hˈæzbiːn".
+    static let knownDifferences: [(piper: String, ours: String, why: String)] = [
+        ("ʲ", "", "linking ʲ before a vowel (Piper's espeak-ng 1.52)"),
+        ("hɐzbɪn", "hˈæzbiːn", "weak form of \"has been\" (Piper's espeak-ng 1.52)"),
+    ]
+
+    /// Our espeak-ng (Debian's) against Piper's on the 100 sentences: every sentence equal, or
+    /// equal once the known differences above are accounted for. A difference of any other kind
+    /// fails the test. Each one is printed with its explanation.
+    @Test func phonemesMatchPiperOrDifferOnlyInKnownWays() throws {
         let phonemizer = try Phonemizer(voice: try PiperPhonemeIds(configPath: Self.voiceConfig()).espeakVoice)
         let cases = try JSONDecoder().decode([Case].self, from: Data(contentsOf: Self.fixtures.appendingPathComponent("phonemes.json")))
-        var equal = 0
+        #expect(cases.count == 100)
+        var equal = 0, explained = 0
         for c in cases {
             let ours = phonemizer.phonemize(c.text)
-            if ours == c.phonemes { equal += 1 } else { print("phoneme difference: \(c.text)\n  ours  \(ours)\n  piper \(c.phonemes)") }
+            if ours == c.phonemes {
+                equal += 1
+                continue
+            }
+            var piper = c.phonemes
+            var reasons: [String] = []
+            for known in Self.knownDifferences where piper.contains(where: { $0.contains(known.piper) }) {
+                piper = piper.map { $0.replacingOccurrences(of: known.piper, with: known.ours) }
+                reasons.append(known.why)
+            }
+            #expect(ours == piper, "an unexplained difference: \(c.text)\n  ours  \(ours)\n  piper \(c.phonemes)")
+            if ours == piper {
+                explained += 1
+                print("phoneme difference (\(reasons.joined(separator: "; "))): \(c.text)\n  ours  \(ours)\n  piper \(c.phonemes)")
+            }
         }
-        print("phonemes equal to Piper's on \(equal) of \(cases.count) sentences (espeak-ng \(EspeakNGLibrary.version))")
+        print("phonemes equal to Piper's on \(equal) of \(cases.count) sentences, the other \(explained) differing only in known ways (espeak-ng \(EspeakNGLibrary.version))")
         #expect(equal >= 80)
     }
 
