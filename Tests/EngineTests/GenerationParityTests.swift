@@ -6,10 +6,14 @@ import Engine
 /// scripts/fixtures/make-generation-fixtures.py). Chat prompts there are rendered by
 /// llama-cpp-python's Jinja2 of the GGUF's template; here by our ChatTemplate.
 ///
-/// Exact equality over 32 tokens is not reachable: llama.cpp's own logits for the same tokens
-/// differ by up to 0.67 (of ~16) between its batched prompt path and its token-by-token path,
-/// and greedy decoding of a 135M model flips at near-ties. What is checked: identical prompt
-/// ids, identical first tokens, and long agreeing prefixes on average.
+/// Our quantized products sum in llama.cpp's order and our attention rounds the query and its
+/// weights to float16 as llama.cpp's does, so most prompts decode to llama.cpp's tokens
+/// exactly. Not all: its batched prompt path computes the prompt with other kernels (its
+/// logits differ from its own token-by-token path by up to 0.67 of ~16), and softmax, SiLU and
+/// RMSNorm are not reproduced to the bit, so greedy decoding of a 135M model can still flip at
+/// a near-tie. What is checked: identical prompt ids, identical first tokens, at least 8 of the
+/// 12 prompts identical over all their tokens (plain, chat and non-ASCII among them), and long
+/// agreeing prefixes on average.
 @Suite struct GenerationParityTests {
     struct Case: Decodable {
         var prompt: String
@@ -56,7 +60,7 @@ import Engine
         print("greedy parity: \(exact) of \(cases.count) prompts identical over all tokens; mean agreeing prefix \(mean)")
         let firstEqual = agreeing.filter { $0 > 0 }.count
         #expect(firstEqual >= cases.count - 1, "first tokens differ on \(cases.count - firstEqual) prompts")
-        #expect(exact >= 3)
-        #expect(mean >= 15)
+        #expect(exact >= 8)
+        #expect(mean >= 20)
     }
 }

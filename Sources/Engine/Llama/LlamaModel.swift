@@ -185,11 +185,16 @@ public final class LlamaModel: @unchecked Sendable {
         let maxPosition = positions.max() ?? 0
         Parallel.chunks(work, threads: threads) { range in
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: maxPosition + 1)
-            defer { scores.deallocate() }
+            let q = UnsafeMutablePointer<Float>.allocate(capacity: d)
+            defer { scores.deallocate(); q.deallocate() }
             for item in range {
                 let i = item / c.heads, head = item % c.heads
                 let kvHead = head / group
-                let q = scratch.query + i * e + head * d
+                // The query and the attention weights are rounded to float16, as llama.cpp's
+                // products with its float16 cache convert them (flash attention off, its
+                // default on CPU): the same numbers, which keeps greedy decoding on its tokens.
+                let query = scratch.query + i * e + head * d
+                for j in 0..<d { q[j] = Float(Float16(query[j])) }
                 let out = scratch.attended + i * e + head * d
                 let cache = rows[i].cache
                 let span = positions[i] + 1
@@ -197,6 +202,7 @@ public final class LlamaModel: @unchecked Sendable {
                     scores[p] = VectorMath.dot(q, cache.keyRow(layer: layer, position: p) + kvHead * d, count: d) * scale
                 }
                 VectorMath.softmax(scores, count: span)
+                for p in 0..<span { scores[p] = Float(Float16(scores[p])) }
                 out.update(repeating: 0, count: d)
                 for p in 0..<span {
                     VectorMath.addScaled(cache.valueRow(layer: layer, position: p) + kvHead * d, scores[p], into: out, count: d)

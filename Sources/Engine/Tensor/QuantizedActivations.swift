@@ -96,6 +96,24 @@ extension QuantizedKernels {
         return ((w &<< 16) &>> 16) &+ (w &>> 16)
     }
 
+    /// llama.cpp's integer lanes for one block: lane k < 4 sums the products of elements
+    /// 4k…4k+3 and lane 4 + k those of 16 + 4k…16 + 4k + 3, as its `mul_sum_us8_pairs_float`
+    /// and `mul_sum_i8_pairs_float` do. `w` and the activations at `x` are planes (E0, E1, O0,
+    /// O1) of a block pair (16 lanes) or of a lone block (8 lanes); products of each plane pair
+    /// fit Int16 (|w·x| ≤ 127·127, two of them ≤ 32 258).
+    @inline(__always)
+    static func blockLanes(_ w: (SIMD16<Int16>, SIMD16<Int16>, SIMD16<Int16>, SIMD16<Int16>), _ x: UnsafePointer<Int16>) -> (SIMD8<Float>, SIMD8<Float>) {
+        let low = unsafeBitCast(pairSums(w.0 &* load16(x) &+ w.2 &* load16(x + 32)), to: (SIMD4<Int32>, SIMD4<Int32>).self)
+        let high = unsafeBitCast(pairSums(w.1 &* load16(x + 16) &+ w.3 &* load16(x + 48)), to: (SIMD4<Int32>, SIMD4<Int32>).self)
+        return (toFloat(unsafeBitCast((low.0, high.0), to: SIMD8<Int32>.self)), toFloat(unsafeBitCast((low.1, high.1), to: SIMD8<Int32>.self)))
+    }
+
+    @inline(__always)
+    static func blockLanes(_ w: (SIMD8<Int16>, SIMD8<Int16>, SIMD8<Int16>, SIMD8<Int16>), _ x: UnsafePointer<Int16>) -> SIMD8<Float> {
+        let low = pairSums(w.0 &* load8(x) &+ w.2 &* load8(x + 16)), high = pairSums(w.1 &* load8(x + 8) &+ w.3 &* load8(x + 24))
+        return toFloat(unsafeBitCast((low, high), to: SIMD8<Int32>.self))
+    }
+
     /// Exact Int32 → Float for |v| < 2^22, by placing v in the mantissa of 1.5·2^23.
     @inline(__always)
     static func toFloat(_ v: SIMD8<Int32>) -> SIMD8<Float> {
@@ -139,33 +157,35 @@ extension QuantizedKernels {
     @inline(__always)
     static func load8(_ p: UnsafePointer<Int16>) -> SIMD8<Int16> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Int16>.self) }
 
-    /// Σ_b d_w·d_x·Σ(q_w·q_x) + m_w·s_x over Q4_1 weight blocks (d, m, 16 bytes of nibbles).
+    /// Σ_b d_w·d_x·Σ(q_w·q_x) + m_w·s_x over Q4_1 weight blocks (d, m, 16 bytes of nibbles),
+    /// in llama.cpp's order (`ggml_vec_dot_q4_1_q8_1` on x86): per block, its eight integer
+    /// lanes are scaled and added into eight float lanes with one fused multiply-add, and m·s
+    /// into a scalar with another; the lanes are summed as its `hsum_float_8` does, then the
+    /// scalar added. Summing in the same order gives its numbers to the bit, which is what keeps
+    /// greedy decoding on llama.cpp's tokens at near-ties.
     static func dotQ4_1(_ row: UnsafeRawPointer, _ xq: UnsafePointer<Int16>, _ xd: UnsafePointer<Float>,
                         _ xs: UnsafePointer<Float>, _ blocks: Int) -> Float {
         var acc = SIMD8<Float>()
-        var bias: Float = 0
+        var minimums: Float = 0
         var b = 0
         while b + 1 < blocks {
             let b0 = row + b * 20, b1 = b0 + 20
             let v = unsafeBitCast((b0.advanced(by: 4).loadUnaligned(as: SIMD8<UInt16>.self),
                                    b1.advanced(by: 4).loadUnaligned(as: SIMD8<UInt16>.self)), to: SIMD16<UInt16>.self)
-            let (w0, w16, w1, w17) = nibblePlanes(v)
-            let x = xq + 32 * b
-            let p = w0 &* load16(x) &+ w16 &* load16(x + 16) &+ w1 &* load16(x + 32) &+ w17 &* load16(x + 48)
-            acc.addProduct(toFloat(pairSums(p)), splat(half(b0) * xd[b], half(b1) * xd[b + 1]))
-            bias += half(b0, 2) * xs[b] + half(b1, 2) * xs[b + 1]
+            let (p0, p1) = blockLanes(nibblePlanes(v), xq + 32 * b)
+            minimums.addProduct(half(b0, 2), xs[b])
+            acc.addProduct(SIMD8(repeating: half(b0) * xd[b]), p0)
+            minimums.addProduct(half(b1, 2), xs[b + 1])
+            acc.addProduct(SIMD8(repeating: half(b1) * xd[b + 1]), p1)
             b += 2
         }
-        var sum = reduce(acc) + bias
         if b < blocks {
             let b0 = row + b * 20
-            let (w0, w16, w1, w17) = nibblePlanes(b0.advanced(by: 4).loadUnaligned(as: SIMD8<UInt16>.self))
-            let x = xq + 32 * b
-            let p = w0 &* load8(x) &+ w16 &* load8(x + 8) &+ w1 &* load8(x + 16) &+ w17 &* load8(x + 24)
-            let t = toFloat(pairSums(p))
-            sum += half(b0) * xd[b] * ((t[0] + t[2]) + (t[1] + t[3])) + half(b0, 2) * xs[b]
+            let p = blockLanes(nibblePlanes(b0.advanced(by: 4).loadUnaligned(as: SIMD8<UInt16>.self)), xq + 32 * b)
+            minimums.addProduct(half(b0, 2), xs[b])
+            acc.addProduct(SIMD8(repeating: half(b0) * xd[b]), p)
         }
-        return sum
+        return reduce(acc) + minimums
     }
 
     /// Σ_b d_w·d_x·Σ((q_w − 8)·q_x) over Q4_0 weight blocks (d, 16 bytes of nibbles).
@@ -204,33 +224,32 @@ extension QuantizedKernels {
         return (even.0, even.1, odd.0, odd.1)
     }
 
-    /// Σ_b d_w·d_x·Σ(q_w·q_x) over Q8_0 weight blocks (d, 32 signed bytes).
+    /// The planes of a Q8_0 block pair in the activation layout.
+    @inline(__always)
+    static func q8_0Planes(_ b0: UnsafeRawPointer) -> (SIMD16<Int16>, SIMD16<Int16>, SIMD16<Int16>, SIMD16<Int16>) {
+        let (e0, e1, o0, o1) = int8Planes(b0.advanced(by: 2))
+        let (f0, f1, p0, p1) = int8Planes(b0.advanced(by: 36))
+        return (unsafeBitCast((e0, f0), to: SIMD16<Int16>.self), unsafeBitCast((e1, f1), to: SIMD16<Int16>.self),
+                unsafeBitCast((o0, p0), to: SIMD16<Int16>.self), unsafeBitCast((o1, p1), to: SIMD16<Int16>.self))
+    }
+
+    /// Σ_b d_w·d_x·Σ(q_w·q_x) over Q8_0 weight blocks (d, 32 signed bytes), in llama.cpp's order
+    /// (`ggml_vec_dot_q8_0_q8_0`: one fused multiply-add of a block's eight lanes, then
+    /// `hsum_float_8`).
     static func dotQ8_0(_ row: UnsafeRawPointer, _ xq: UnsafePointer<Int16>, _ xd: UnsafePointer<Float>, _ blocks: Int) -> Float {
         var acc = SIMD8<Float>()
         var b = 0
         while b + 1 < blocks {
-            let b0 = row + b * 34, b1 = b0 + 34
-            let (e0, e1, o0, o1) = int8Planes(b0.advanced(by: 2))
-            let (f0, f1, p0, p1) = int8Planes(b1.advanced(by: 2))
-            let x = xq + 32 * b
-            // Products fit Int16 (|q| ≤ 127 from quantisation); they are summed in Int32.
-            let pe = unsafeBitCast((e0, f0), to: SIMD16<Int16>.self) &* load16(x)
-            let pf = unsafeBitCast((e1, f1), to: SIMD16<Int16>.self) &* load16(x + 16)
-            let po = unsafeBitCast((o0, p0), to: SIMD16<Int16>.self) &* load16(x + 32)
-            let pp = unsafeBitCast((o1, p1), to: SIMD16<Int16>.self) &* load16(x + 48)
-            let s = pairSums(pe) &+ pairSums(pf) &+ pairSums(po) &+ pairSums(pp)
-            acc.addProduct(toFloat(s), splat(half(b0) * xd[b], half(b1) * xd[b + 1]))
+            let b0 = row + b * 34
+            let (p0, p1) = blockLanes(q8_0Planes(b0), xq + 32 * b)
+            acc.addProduct(SIMD8(repeating: half(b0) * xd[b]), p0)
+            acc.addProduct(SIMD8(repeating: half(b0 + 34) * xd[b + 1]), p1)
             b += 2
         }
-        var sum = reduce(acc)
         if b < blocks {
             let b0 = row + b * 34
-            let (e0, e1, o0, o1) = int8Planes(b0.advanced(by: 2))
-            let x = xq + 32 * b
-            let s = pairSums(e0 &* load8(x)) &+ pairSums(e1 &* load8(x + 8)) &+ pairSums(o0 &* load8(x + 16)) &+ pairSums(o1 &* load8(x + 24))
-            let t = toFloat(s)
-            sum += half(b0) * xd[b] * ((t[0] + t[2]) + (t[1] + t[3]))
+            acc.addProduct(SIMD8(repeating: half(b0) * xd[b]), blockLanes(int8Planes(b0.advanced(by: 2)), xq + 32 * b))
         }
-        return sum
+        return reduce(acc)
     }
 }
