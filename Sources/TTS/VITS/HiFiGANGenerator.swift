@@ -25,6 +25,7 @@ struct HiFiGANGenerator: @unchecked Sendable {
     init(model: ONNXModel) throws(EngineError) {
         pre = try Conv1d(model: model, node: "/dec/conv_pre/Conv")
         post = try Conv1d(model: model, node: "/dec/conv_post/Conv")
+        let slope = model.nodesByName["/dec/LeakyRelu"]?.float("alpha") ?? 0.1
         var stages: [Stage] = []
         var blockIndex = 0
         while model.nodesByName["/dec/ups.\(stages.count)/ConvTranspose"] != nil {
@@ -48,11 +49,10 @@ struct HiFiGANGenerator: @unchecked Sendable {
                 blockIndex += 1
             }
             guard !blocks.isEmpty else { throw .malformedModel(path: model.path, message: "decoder stage \(stages.count) has no residual blocks") }
-            stages.append(Stage(upsample: upsample, blocks: blocks, tiled: nil))
+            stages.append(Stage(upsample: upsample, blocks: blocks, tiled: TiledResidualStage(blocks: blocks, slope: slope)))
         }
         guard !stages.isEmpty else { throw .malformedModel(path: model.path, message: "the decoder has no upsampling stages") }
-        let slope = model.nodesByName["/dec/LeakyRelu"]?.float("alpha") ?? 0.1
-        self.stages = stages.map { Stage(upsample: $0.upsample, blocks: $0.blocks, tiled: TiledResidualStage(blocks: $0.blocks, slope: slope)) }
+        self.stages = stages
         self.slope = slope
         finalSlope = model.nodesByName["/dec/LeakyRelu_\(stages.count)"]?.float("alpha") ?? 0.01
     }

@@ -14,48 +14,27 @@ import Engine
 /// convolution's padding is; the products are the same kernel's in the same order, so the
 /// result equals the untiled computation exactly.
 struct TiledResidualStage: @unchecked Sendable {
-    /// A convolution with its register-blocked kernel.
-    struct Layer {
-        let conv: Conv1d
-        let kernel: DirectConvolution
-        var halo: Int { conv.padding }
-    }
-
-    /// y += last(leaky(… leaky(first(leaky(y))))), as `HiFiGANGenerator.ResidualBlock` steps.
-    typealias Step = [Layer]
-
-    let blocks: [[Step]]
+    /// The blocks, each a list of steps: y += last(leaky(… leaky(first(leaky(y))))), as in
+    /// `HiFiGANGenerator.ResidualBlock`. Every convolution has a direct kernel.
+    let blocks: [[[Conv1d]]]
+    /// Each block's halo: its convolutions' paddings added up.
+    let halos: [Int]
     let channels: Int
     let slope: Float
     /// Output columns per tile: buffers of about 128 KB per channel set, which keeps a thread's
     /// three buffers in its L2 cache.
     let tileWidth: Int
-    /// The largest halo of a block (its steps' halos added up).
-    let maximumHalo: Int
 
-    /// nil unless every convolution is a "same" one with a direct kernel.
+    /// nil unless every convolution is a "same" one with a direct kernel, all of one width.
     init?(blocks: [HiFiGANGenerator.ResidualBlock], slope: Float) {
-        var tiled: [[Step]] = []
-        for block in blocks {
-            var steps: [Step] = []
-            for step in block.steps {
-                var layers: Step = []
-                for conv in step {
-                    guard let kernel = conv.direct else { return nil }
-                    layers.append(Layer(conv: conv, kernel: kernel))
-                }
-                steps.append(layers)
-            }
-            tiled.append(steps)
-        }
-        guard let first = tiled.first?.first?.first else { return nil }
-        let channels = first.conv.inputs
-        guard tiled.allSatisfy({ $0.allSatisfy { $0.allSatisfy { $0.conv.inputs == channels && $0.conv.outputs == channels } } }) else { return nil }
+        let convolutions = blocks.flatMap { $0.steps.joined() }
+        guard let channels = convolutions.first?.inputs,
+              convolutions.allSatisfy({ $0.direct != nil && $0.inputs == channels && $0.outputs == channels }) else { return nil }
+        self.blocks = blocks.map(\.steps)
+        halos = blocks.map { $0.steps.joined().reduce(0) { $0 + $1.padding } }
         self.channels = channels
-        self.blocks = tiled
         self.slope = slope
         tileWidth = max(256, (32_768 / channels) / 32 * 32)
-        maximumHalo = tiled.map { $0.joined().reduce(0) { $0 + $1.halo } }.max() ?? 0
     }
 
     /// `x` is `channels × n`; returns the mean of the blocks' outputs, `channels × n`. A
@@ -87,8 +66,8 @@ struct TiledResidualStage: @unchecked Sendable {
         let signal, padded, intermediate: UnsafeMutablePointer<Float>
 
         init(_ stage: TiledResidualStage) {
-            let reach = stage.blocks.joined().joined().map { 2 * $0.halo }.max() ?? 0
-            stride = roundedUp(stage.tileWidth + 2 * stage.maximumHalo) + stage.maximumHalo + reach + 64
+            let reach = stage.blocks.joined().joined().map { 2 * $0.padding }.max() ?? 0, halo = stage.halos.max() ?? 0
+            stride = roundedUp(stage.tileWidth + 2 * halo) + halo + reach + 64
             signal = .allocate(capacity: stage.channels * stride)
             padded = .allocate(capacity: stage.channels * stride)
             intermediate = .allocate(capacity: stage.channels * stride)
@@ -114,7 +93,7 @@ struct TiledResidualStage: @unchecked Sendable {
     private func run(_ x: UnsafePointer<Float>, length n: Int, columns: Range<Int>, scratch: Scratch, into output: UnsafeMutablePointer<Float>) {
         let stride = scratch.stride
         for (b, steps) in blocks.enumerated() {
-            let halo = steps.joined().reduce(0) { $0 + $1.halo }
+            let halo = halos[b]
             // The block's signal starts as the stage input over the tile and its halo.
             var signal = Region(base: scratch.signal, origin: columns.lowerBound - halo, stride: stride,
                                 valid: (columns.lowerBound - halo)..<(columns.upperBound + halo))
@@ -126,12 +105,12 @@ struct TiledResidualStage: @unchecked Sendable {
                 var source = signal
                 for layer in step.dropLast() {
                     source = convolve(layer, source, length: n, scratch: scratch,
-                                      into: Region(base: scratch.intermediate, origin: source.valid.lowerBound + layer.halo, stride: stride,
-                                                   valid: (source.valid.lowerBound + layer.halo)..<(source.valid.upperBound - layer.halo)),
+                                      into: Region(base: scratch.intermediate, origin: source.valid.lowerBound + layer.padding, stride: stride,
+                                                   valid: (source.valid.lowerBound + layer.padding)..<(source.valid.upperBound - layer.padding)),
                                       accumulate: false)
                 }
                 let last = step.last!
-                signal.valid = (source.valid.lowerBound + last.halo)..<(source.valid.upperBound - last.halo)
+                signal.valid = (source.valid.lowerBound + last.padding)..<(source.valid.upperBound - last.padding)
                 _ = convolve(last, source, length: n, scratch: scratch, into: signal, accumulate: true)
             }
             // The mean of the blocks: added up, the last addition scaled (as the untiled path).
@@ -151,11 +130,11 @@ struct TiledResidualStage: @unchecked Sendable {
     /// the signal and `source.valid`. The product runs over whole vectors, so it also writes up
     /// to 31 columns past `target.valid`, which the buffers leave room for.
     @discardableResult
-    private func convolve(_ layer: Layer, _ source: Region, length n: Int, scratch: Scratch, into target: Region,
+    private func convolve(_ layer: Conv1d, _ source: Region, length n: Int, scratch: Scratch, into target: Region,
                           accumulate: Bool) -> Region {
         let outputs = roundedUp(target.valid.count)
-        let first = target.valid.lowerBound - layer.halo  // position of padded column 0
-        let width = outputs + 2 * layer.halo
+        let first = target.valid.lowerBound - layer.padding  // position of padded column 0
+        let width = outputs + 2 * layer.padding
         let usable = source.valid.clamped(to: 0..<n).clamped(to: first..<(first + width))
         let stride = scratch.stride
         for c in 0..<channels {
@@ -171,7 +150,7 @@ struct TiledResidualStage: @unchecked Sendable {
             let end = lead + usable.count
             (row + end).update(repeating: 0, count: width + 32 - end)
         }
-        layer.kernel.run(scratch.padded, paddedLength: stride, length: target.stride, bias: layer.conv.bias, range: 0..<outputs,
+        layer.direct!.run(scratch.padded, paddedLength: stride, length: target.stride, bias: layer.bias, range: 0..<outputs,
                          into: target.base + (target.valid.lowerBound - target.origin), accumulate: accumulate)
         return target
     }
