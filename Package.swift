@@ -1,4 +1,5 @@
 // swift-tools-version: 6.0
+import Foundation
 import PackageDescription
 
 /// One system-library target per C library, found through pkg-config and installed from Debian.
@@ -11,6 +12,21 @@ func systemLibrary(_ name: String, pkgConfig: String, apt: [String]) -> Target {
 /// (the set-up builds from source on the machine that runs). Tests and benchmarks use release
 /// builds: whole-module optimisation is what lets the kernels inline across files.
 let optimised: [SwiftSetting] = [.unsafeFlags(["-O", "-target-cpu", "native"])]
+
+/// The x86 instruction sets the building CPU has, for the integer dot products and conversions
+/// of the model kernels (`BlockLanes.swift`, `VectorConversions.swift`). `-target-cpu native`
+/// already ties the build to this CPU; Swift cannot test target features in `#if`, and an
+/// intrinsic compiled for a CPU without it stops the compiler, so the manifest reads them and
+/// defines a condition for each.
+let instructionSets: [SwiftSetting] = {
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
+    let flags = Set(line.split(separator: " ").map(String.init))
+    var defines: [SwiftSetting] = []
+    if flags.isSuperset(of: ["avx2", "fma"]) { defines.append(.define("RTD_AVX2")) }
+    if flags.isSuperset(of: ["avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni"]) { defines.append(.define("RTD_AVX512_VNNI")) }
+    return defines
+}()
 
 let package = Package(
     name: "realtime-daemon",
@@ -56,7 +72,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
-            swiftSettings: optimised
+            swiftSettings: optimised + instructionSets
         ),
         .target(
             name: "TTS",
@@ -88,7 +104,8 @@ let package = Package(
         .testTarget(name: "StreamingTests", dependencies: ["Streaming"]),
         .testTarget(name: "RTBenchTests", dependencies: ["RTBench", "Streaming", "TestSupport"], exclude: ["Clients"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Streaming", "TestSupport", .product(name: "Crypto", package: "swift-crypto")], exclude: ["Fixtures"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Streaming", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
+                    exclude: ["Fixtures"], swiftSettings: instructionSets),
         .testTarget(name: "TTSTests", dependencies: ["TTS", "Engine", "Streaming", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "RealtimeDaemonTests", dependencies: [
             "RealtimeDaemon", "Streaming", "Engine", "TTS", "TestSupport",

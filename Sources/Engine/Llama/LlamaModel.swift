@@ -203,10 +203,8 @@ public final class LlamaModel: @unchecked Sendable {
                 }
                 VectorMath.softmax(scores, count: span)
                 for p in 0..<span { scores[p] = Float(Float16(scores[p])) }
-                out.update(repeating: 0, count: d)
-                for p in 0..<span {
-                    VectorMath.addScaled(cache.valueRow(layer: layer, position: p) + kvHead * d, scores[p], into: out, count: d)
-                }
+                VectorMath.weightedSum(cache.valueRow(layer: layer, position: 0) + kvHead * d, stride: c.kvDimension,
+                                       weights: scores, count: span, width: d, into: out)
             }
         }
     }

@@ -62,7 +62,7 @@ public enum VectorMath {
         var i = 0
         while i + 16 <= count {
             acc.addProduct(UnsafeRawPointer(a + i).loadUnaligned(as: SIMD16<Float>.self),
-                           SIMD16<Float>(UnsafeRawPointer(b + i).loadUnaligned(as: SIMD16<Float16>.self)))
+                           VectorConversions.widen(b + i))
             i += 16
         }
         var s = acc.sum()
@@ -77,11 +77,42 @@ public enum VectorMath {
         let av = SIMD16<Float>(repeating: a)
         while i + 16 <= count {
             var v = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD16<Float>.self)
-            v.addProduct(SIMD16<Float>(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float16>.self)), av)
+            v.addProduct(VectorConversions.widen(x + i), av)
             UnsafeMutableRawPointer(y + i).storeBytes(of: v, as: SIMD16<Float>.self)
             i += 16
         }
         while i < count { y[i] += a * Float(x[i]); i += 1 }
+    }
+
+    /// out = Σ_p weights[p]·rows[p] over `count` float16 rows of `width` elements, `stride`
+    /// elements apart. Each element is the same chain of fused multiply-adds, in row order, as
+    /// `addScaled` row after row into zeros gives; but 64 elements at a time are summed in
+    /// registers over all the rows, where row after row would store and reload `out` each time
+    /// (attention's values: a load and a store per multiply-add, each waiting on the last).
+    public static func weightedSum(_ rows: UnsafePointer<Float16>, stride: Int, weights: UnsafePointer<Float>, count: Int,
+                                   width: Int, into out: UnsafeMutablePointer<Float>) {
+        var column = 0
+        while column + 64 <= width {
+            var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+            var row = rows + column
+            for p in 0..<count {
+                let w = SIMD16<Float>(repeating: weights[p])
+                a0.addProduct(VectorConversions.widen(row), w)
+                a1.addProduct(VectorConversions.widen(row + 16), w)
+                a2.addProduct(VectorConversions.widen(row + 32), w)
+                a3.addProduct(VectorConversions.widen(row + 48), w)
+                row += stride
+            }
+            let o = UnsafeMutableRawPointer(out + column)
+            o.storeBytes(of: a0, as: SIMD16<Float>.self)
+            o.storeBytes(of: a1, toByteOffset: 64, as: SIMD16<Float>.self)
+            o.storeBytes(of: a2, toByteOffset: 128, as: SIMD16<Float>.self)
+            o.storeBytes(of: a3, toByteOffset: 192, as: SIMD16<Float>.self)
+            column += 64
+        }
+        guard column < width else { return }
+        (out + column).update(repeating: 0, count: width - column)
+        for p in 0..<count { addScaled(rows + p * stride + column, weights[p], into: out + column, count: width - column) }
     }
 
     /// y += a·x

@@ -1,0 +1,41 @@
+#if RTD_AVX2 || RTD_AVX512_VNNI
+import _Builtin_intrinsics.intel
+#endif
+
+/// Conversions between SIMD element types on hot paths. The standard library's generic ones
+/// (`SIMD16<Float>(SIMD16<Float16>)`, `truncatingIfNeeded:`) are sometimes left as out-of-line
+/// calls by the optimiser, at several times the cost of the instruction they stand for; here
+/// they are the instruction where the build has it (see `BlockLanes` for the conditions).
+enum VectorConversions {
+    /// Sixteen float16 values at `p` as floats.
+    @inline(__always)
+    static func widen(_ p: UnsafePointer<Float16>) -> SIMD16<Float> {
+        #if RTD_AVX512_VNNI
+        unsafeBitCast(_mm512_cvtph_ps(UnsafeRawPointer(p).loadUnaligned(as: __m256i.self)), to: SIMD16<Float>.self)
+        #else
+        SIMD16<Float>(UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float16>.self))
+        #endif
+    }
+
+    /// The low bytes of thirty-two Int32 values in −128 … 127, in order.
+    @inline(__always)
+    static func narrow(_ a: SIMD16<Int32>, _ b: SIMD16<Int32>) -> SIMD32<Int8> {
+        #if RTD_AVX512_VNNI
+        return unsafeBitCast((_mm512_cvtepi32_epi8(unsafeBitCast(a, to: __m512i.self)),
+                              _mm512_cvtepi32_epi8(unsafeBitCast(b, to: __m512i.self))), to: SIMD32<Int8>.self)
+        #elseif RTD_AVX2
+        // Saturating packs work within 128-bit halves; the permutation puts the groups of four
+        // back in order (as llama.cpp's quantizer does).
+        let a = unsafeBitCast(a, to: (__m256i, __m256i).self), b = unsafeBitCast(b, to: (__m256i, __m256i).self)
+        let packed = _mm256_packs_epi16(_mm256_packs_epi32(a.0, a.1), _mm256_packs_epi32(b.0, b.1))
+        return unsafeBitCast(_mm256_permutevar8x32_epi32(packed, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)), to: SIMD32<Int8>.self)
+        #else
+        var out = SIMD32<Int8>()
+        for k in 0..<16 {
+            out[k] = Int8(truncatingIfNeeded: a[k])
+            out[16 + k] = Int8(truncatingIfNeeded: b[k])
+        }
+        return out
+        #endif
+    }
+}
