@@ -113,12 +113,7 @@ public final class LlamaModel: @unchecked Sendable {
 
             for i in 0..<n { VectorMath.rmsNorm(x + i * e, weight: layer.feedForwardNorm, epsilon: c.normEpsilon, count: e, into: h + i * e) }
             var normed = Activations(h, rows: n, columns: e)  // quantized once for gate and up
-            linear(layer.gate, &normed, into: scratch.gate, bias: nil)
-            linear(layer.up, &normed, into: scratch.up, bias: nil)
-            for i in 0..<(n * ff) {
-                let g = scratch.gate[i]
-                scratch.gate[i] = g / (1 + expf(-g)) * scratch.up[i]
-            }
+            gatedLinear(layer.gate, layer.up, &normed, into: scratch.gate, up: scratch.up)
             linear(layer.down, scratch.gate, rows: n, into: h, bias: nil)
             for i in 0..<(n * e) { x[i] += h[i] }
             observer?(l, n, x)
@@ -198,9 +193,8 @@ public final class LlamaModel: @unchecked Sendable {
                 let out = scratch.attended + i * e + head * d
                 let cache = rows[i].cache
                 let span = positions[i] + 1
-                for p in 0..<span {
-                    scores[p] = VectorMath.dot(q, cache.keyRow(layer: layer, position: p) + kvHead * d, count: d) * scale
-                }
+                VectorMath.dots(q, rows: cache.keyRow(layer: layer, position: 0) + kvHead * d, stride: c.kvDimension,
+                                count: span, width: d, scale: scale, into: scores)
                 VectorMath.softmax(scores, count: span)
                 for p in 0..<span { scores[p] = Float(Float16(scores[p])) }
                 VectorMath.weightedSum(cache.valueRow(layer: layer, position: 0) + kvHead * d, stride: c.kvDimension,
@@ -237,30 +231,71 @@ public final class LlamaModel: @unchecked Sendable {
         linear(w, &activations, into: out, bias: bias)
     }
 
+    /// Whether `w` is multiplied with quantized activations (llama.cpp's arithmetic).
+    func usesIntegerKernels(_ w: WeightMatrix) -> Bool {
+        numerics == .llamaCpp && (w.type == .q4_1 || w.type == .q4_0 || w.type == .q8_0)
+    }
+
+    /// Weight rows `range` times every activation row, into `out` (one row of `w.rows` per
+    /// activation row), four or two activation rows at a time where a kernel takes them.
+    func integerProducts(_ w: WeightMatrix, _ activations: QuantizedActivations, rows range: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        let type = w.type, n = activations.rows
+        for r in range {
+            let row = w.row(r)
+            var i = 0
+            while i + 3 < n, let four = QuantizedKernels.dot4(type: type, row, activations, row: i) {
+                for k in 0..<4 { out[(i + k) * w.rows + r] = four[k] }
+                i += 4
+            }
+            while i + 1 < n, let (a, b) = QuantizedKernels.dot2(type: type, row, activations, row: i) {
+                out[i * w.rows + r] = a
+                out[(i + 1) * w.rows + r] = b
+                i += 2
+            }
+            while i < n {
+                out[i * w.rows + r] = QuantizedKernels.dot(type: type, row, activations, row: i) ?? 0
+                i += 1
+            }
+        }
+    }
+
+    /// SwiGLU's input: out = silu(x·gateᵀ) ⊙ (x·upᵀ), `up` being scratch space. With the integer
+    /// kernels both products and the gating run in one parallel section, each thread gating
+    /// the columns it computed: the exponentials, a serial cost per sequence otherwise, are
+    /// shared among the threads, and one hand-off to the workers is saved.
+    func gatedLinear(_ gate: WeightMatrix, _ upWeights: WeightMatrix, _ x: inout Activations,
+                     into out: UnsafeMutablePointer<Float>, up: UnsafeMutablePointer<Float>) {
+        let n = x.rows, width = gate.rows
+        @inline(__always)
+        func gateColumns(_ range: Range<Int>) {
+            for i in 0..<n {
+                for r in range {
+                    let g = out[i * width + r]
+                    out[i * width + r] = g / (1 + expf(-g)) * up[i * width + r]
+                }
+            }
+        }
+        if usesIntegerKernels(gate), usesIntegerKernels(upWeights), upWeights.rows == width {
+            let activations = x.quantize()
+            Parallel.chunks(width, threads: threads, granularity: 16) { range in
+                integerProducts(gate, activations, rows: range, into: out)
+                integerProducts(upWeights, activations, rows: range, into: up)
+                gateColumns(range)
+            }
+        } else {
+            linear(gate, &x, into: out, bias: nil)
+            linear(upWeights, &x, into: up, bias: nil)
+            gateColumns(0..<width)
+        }
+    }
+
     /// out[rows × w.rows] = input[rows × w.columns] · wᵀ (+ bias).
     func linear(_ w: WeightMatrix, _ x: inout Activations, into out: UnsafeMutablePointer<Float>, bias: [Float]?) {
         let input = x.input, n = x.rows
-        if numerics == .llamaCpp, w.type == .q4_1 || w.type == .q4_0 || w.type == .q8_0 {
+        if usesIntegerKernels(w) {
             let activations = x.quantize()
-            let type = w.type
             Parallel.chunks(w.rows, threads: threads, granularity: 16) { range in
-                for r in range {
-                    let row = w.row(r)
-                    var i = 0
-                    while i + 3 < n, let four = QuantizedKernels.dot4(type: type, row, activations, row: i) {
-                        for k in 0..<4 { out[(i + k) * w.rows + r] = four[k] }
-                        i += 4
-                    }
-                    while i + 1 < n, let (a, b) = QuantizedKernels.dot2(type: type, row, activations, row: i) {
-                        out[i * w.rows + r] = a
-                        out[(i + 1) * w.rows + r] = b
-                        i += 2
-                    }
-                    while i < n {
-                        out[i * w.rows + r] = QuantizedKernels.dot(type: type, row, activations, row: i) ?? 0
-                        i += 1
-                    }
-                }
+                integerProducts(w, activations, rows: range, into: out)
             }
         } else if n >= sgemmThreshold {
             let dense = UnsafeMutablePointer<Float>.allocate(capacity: w.rows * w.columns)

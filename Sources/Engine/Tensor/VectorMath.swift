@@ -70,6 +70,45 @@ public enum VectorMath {
         return s
     }
 
+    /// out[p] = a·rows[p]·scale for `count` float16 rows `stride` elements apart (attention's
+    /// scores), each summed as `dot` sums it. `dot` leaves its lanes to `SIMD.sum()`, an
+    /// out-of-line chain of 15 dependent additions; here the same additions are inline and four
+    /// rows go at a time, so that their chains overlap.
+    public static func dots(_ a: UnsafePointer<Float>, rows: UnsafePointer<Float16>, stride: Int, count: Int, width: Int,
+                            scale: Float, into out: UnsafeMutablePointer<Float>) {
+        guard width % 16 == 0 else {
+            for p in 0..<count { out[p] = dot(a, rows + p * stride, count: width) * scale }
+            return
+        }
+        @inline(__always)
+        func rowDot(_ r: UnsafePointer<Float16>) -> Float {
+            var acc = SIMD16<Float>()
+            var i = 0
+            while i < width {
+                acc.addProduct(load16(a + i), VectorConversions.widen(r + i))
+                i += 16
+            }
+            // SIMD.sum()'s order: lane after lane.
+            var s = acc[0]
+            for lane in 1..<16 { s += acc[lane] }
+            return s
+        }
+        var p = 0
+        while p + 4 <= count {
+            let r = rows + p * stride
+            let s0 = rowDot(r), s1 = rowDot(r + stride), s2 = rowDot(r + 2 * stride), s3 = rowDot(r + 3 * stride)
+            out[p] = s0 * scale; out[p + 1] = s1 * scale; out[p + 2] = s2 * scale; out[p + 3] = s3 * scale
+            p += 4
+        }
+        while p < count {
+            out[p] = rowDot(rows + p * stride) * scale
+            p += 1
+        }
+    }
+
+    @inline(__always)
+    static func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
+
     /// y += a·x for a float16 x.
     @inline(__always)
     public static func addScaled(_ x: UnsafePointer<Float16>, _ a: Float, into y: UnsafeMutablePointer<Float>, count: Int) {
