@@ -28,13 +28,27 @@ public final class QuantizedActivations {
         s.deallocate()
     }
 
+    /// max |v| over both vectors. The magnitudes' bit patterns order as the floats do, so the
+    /// maximum is taken on integers, halving with bit casts (`SIMD.max()` and `pointwiseMax` on
+    /// floats are scalar loops here).
+    @inline(__always)
+    static func largestMagnitude(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> Float {
+        @inline(__always)
+        func larger<V: SIMD>(_ x: V, _ y: V) -> V where V.Scalar: Comparable { x.replacing(with: y, where: x .< y) }
+        let m16 = larger(unsafeBitCast(a, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, unsafeBitCast(b, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF)
+        let h8 = unsafeBitCast(m16, to: (SIMD8<UInt32>, SIMD8<UInt32>).self)
+        let h4 = unsafeBitCast(larger(h8.0, h8.1), to: (SIMD4<UInt32>, SIMD4<UInt32>).self)
+        let m4 = larger(h4.0, h4.1)
+        return Float(bitPattern: max(max(m4[0], m4[1]), max(m4[2], m4[3])))
+    }
+
     /// Quantizes row `r` from `x` (`columns` floats).
     public func quantize(row r: Int, from x: UnsafePointer<Float>) {
         let out = q + r * columns
         for b in 0..<blocks {
             let v0 = UnsafeRawPointer(x + 32 * b).loadUnaligned(as: SIMD16<Float>.self)
             let v1 = UnsafeRawPointer(x + 32 * b + 16).loadUnaligned(as: SIMD16<Float>.self)
-            let amax = max(pointwiseMax(v0, -v0).max(), pointwiseMax(v1, -v1).max())
+            let amax = Self.largestMagnitude(v0, v1)
             let scale = amax / 127
             let inverse: Float = amax != 0 ? 127 / amax : 0
             // Round to nearest, ties to even (as llama.cpp's SIMD quantizer), through the
@@ -105,11 +119,10 @@ extension QuantizedKernels {
         unsafeBitCast((x.loadUnaligned(as: SIMD32<Int8>.self), SIMD32<Int8>()), to: SIMD64<Int8>.self)
     }
 
-    /// Exact Int32 → Float for |v| < 2^22, by placing v in the mantissa of 1.5·2^23; split into
-    /// the pair's two blocks.
+    /// The lanes of a block pair as floats, one vector per block.
     @inline(__always)
     static func toFloat(_ v: SIMD16<Int32>) -> (SIMD8<Float>, SIMD8<Float>) {
-        unsafeBitCast(unsafeBitCast(v &+ 0x4B40_0000, to: SIMD16<Float>.self) - 12_582_912, to: (SIMD8<Float>, SIMD8<Float>).self)
+        unsafeBitCast(VectorConversions.float(v), to: (SIMD8<Float>, SIMD8<Float>).self)
     }
 
     /// llama.cpp's `hsum_float_8`.
