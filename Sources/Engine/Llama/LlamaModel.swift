@@ -91,6 +91,7 @@ public final class LlamaModel: @unchecked Sendable {
         let x = scratch.hidden, h = scratch.normed
         for (i, row) in rows.enumerated() { weights.tokenEmbedding.dequantizeRow(row.token, into: x + i * e) }
 
+        let angles = positions.map(rotaryAngles)  // the same for every layer
         for (l, layer) in weights.layers.enumerated() {
             for i in 0..<n { VectorMath.rmsNorm(x + i * e, weight: layer.attentionNorm, epsilon: c.normEpsilon, count: e, into: h + i * e) }
             var shared = Activations(h, rows: n, columns: e)  // quantized once for Q, K and V
@@ -98,8 +99,8 @@ public final class LlamaModel: @unchecked Sendable {
             linear(layer.key, &shared, into: scratch.key, bias: layer.keyBias)
             linear(layer.value, &shared, into: scratch.value, bias: layer.valueBias)
             for i in 0..<n {
-                applyRotary(scratch.query + i * e, heads: c.heads, position: positions[i])
-                applyRotary(scratch.key + i * kv, heads: c.kvHeads, position: positions[i])
+                applyRotary(scratch.query + i * e, heads: c.heads, angles: angles[i])
+                applyRotary(scratch.key + i * kv, heads: c.kvHeads, angles: angles[i])
                 let k = rows[i].cache.keyRow(layer: l, position: positions[i])
                 let v = rows[i].cache.valueRow(layer: l, position: positions[i])
                 for j in 0..<kv {
@@ -148,18 +149,26 @@ public final class LlamaModel: @unchecked Sendable {
         deinit { for p in all { p.deallocate() } }
     }
 
-    /// Rotary position embedding of every head of one row, in the architecture's layout. The
-    /// angles are computed as ggml does (float, θ multiplied by base^(-2/d) pair after pair), so
-    /// the rotation is llama.cpp's to the last bit.
-    func applyRotary(_ v: UnsafeMutablePointer<Float>, heads: Int, position: Int) {
+    /// The cosines and sines of the rotary embedding at one position, one pair per rotated pair
+    /// of elements. The angles are computed as ggml does (float, θ multiplied by base^(-2/d)
+    /// pair after pair), so the rotation is llama.cpp's to the last bit.
+    func rotaryAngles(position: Int) -> [(cos: Float, sin: Float)] {
+        let d = configuration.headDimension
+        let thetaScale = powf(configuration.ropeBase, -2 / Float(d))
+        var theta = Float(position)
+        return (0..<d / 2).map { _ in
+            defer { theta *= thetaScale }
+            return (cosf(theta), sinf(theta))
+        }
+    }
+
+    /// Rotary position embedding of every head of one row, in the architecture's layout.
+    func applyRotary(_ v: UnsafeMutablePointer<Float>, heads: Int, angles: [(cos: Float, sin: Float)]) {
         let d = configuration.headDimension
         let half = d / 2
         let neox = configuration.architecture == .qwen2
-        let thetaScale = powf(configuration.ropeBase, -2 / Float(d))
-        var theta = Float(position)
         for i in 0..<half {
-            let cosA = cosf(theta), sinA = sinf(theta)
-            theta *= thetaScale
+            let (cosA, sinA) = angles[i]
             for head in 0..<heads {
                 let base = v + head * d
                 let (a, b) = neox ? (i, i + half) : (2 * i, 2 * i + 1)
