@@ -25,7 +25,8 @@ enum BlockLanes {
         #endif
     }
 
-    /// Signed weights (Q8_0, or Q4_0 less 8) times signed activations; neither may be −128.
+    /// Signed weights (Q8_0, or Q4_0 less 8) times signed activations, which must not be −128
+    /// (the activation quantizer's range is ±127; a weight of −128 is fine).
     @inline(__always)
     static func signed(_ w: SIMD64<Int8>, _ x: SIMD64<Int8>) -> SIMD16<Int32> {
         #if RTD_AVX512_VNNI
@@ -65,8 +66,8 @@ enum BlockLanes {
     #endif
 
     #if RTD_AVX2
-    /// Pairs of u8 × s8 products into Int16 (at most 2·255·127, but here 2·15·127 or 2·127·127:
-    /// no saturation), then pairs of those into Int32.
+    /// Pairs of u8 × s8 products into Int16, which saturates above 32 767: here at most
+    /// 2·15·127, or 2·128·127 for signed weights' magnitudes. Then pairs of those into Int32.
     @inline(__always)
     static func avx2Lanes(_ w: SIMD32<UInt8>, _ x: SIMD32<Int8>) -> SIMD8<Int32> {
         let products = _mm256_maddubs_epi16(unsafeBitCast(w, to: __m256i.self), unsafeBitCast(x, to: __m256i.self))
