@@ -141,7 +141,9 @@ import TestSupport
         try await RealtimeClient.session(server.url) { client in
             try await client.wait(for: "session.created")
             try await client.send(["type": "session.update", "session": [
-                "instructions": "You are a storyteller. Tell a long story with many sentences.", "max_output_tokens": 200]])
+                // Long enough to be still in progress when the interruption is heard: the
+                // reasoner writes 200 tokens in about 1.5 s, and the story does not end by itself.
+                "instructions": "You are a storyteller. Tell a long story with many sentences.", "max_output_tokens": 1_000]])
             try await client.wait(for: "session.updated")
             try await client.sendPCM(question + silence24k(0.8), speed: 2)
             let first = try await client.wait(for: "response.output_audio.delta")
@@ -157,7 +159,7 @@ import TestSupport
             let cancelledAt = events.firstIndex { $0["type"] as? String == "response.done" && ($0[path: "response.id"] as? String) == id } ?? 0
             // The barge-in cancels the reply right away: its done follows speech_started with no audio in between.
             #expect(cancelledAt > started)
-            let audioBetween = events[started..<cancelledAt].filter { $0["type"] as? String == "response.output_audio.delta" && $0["response_id"] as? String == id }
+            let audioBetween = events[started..<max(started, cancelledAt)].filter { $0["type"] as? String == "response.output_audio.delta" && $0["response_id"] as? String == id }
             #expect(audioBetween.isEmpty, "\(audioBetween.count) audio deltas after speech started")
             #expect(events[cancelledAt...].allSatisfy { !($0["type"] as? String == "response.output_audio.delta" && $0["response_id"] as? String == id) })
             // What is kept is what was heard: a prefix of what was written.
