@@ -35,7 +35,7 @@ public enum VectorMath {
                            UnsafeRawPointer(b + i).loadUnaligned(as: SIMD16<Float>.self))
             i += 16
         }
-        var s = acc.sum()
+        var s = laneSum(acc)
         while i < count { s += a[i] * b[i]; i += 1 }
         return s
     }
@@ -50,7 +50,7 @@ public enum VectorMath {
             acc.addProduct(d, d)
             i += 16
         }
-        var s = acc.sum()
+        var s = laneSum(acc)
         while i < count { s += (a[i] - b[i]) * (a[i] - b[i]); i += 1 }
         return s
     }
@@ -65,49 +65,38 @@ public enum VectorMath {
                            VectorConversions.widen(b + i))
             i += 16
         }
-        var s = acc.sum()
+        var s = laneSum(acc)
         while i < count { s += a[i] * Float(b[i]); i += 1 }
         return s
     }
 
     /// out[p] = a·rows[p]·scale for `count` float16 rows `stride` elements apart (attention's
-    /// scores), each summed as `dot` sums it. `dot` leaves its lanes to `SIMD.sum()`, an
-    /// out-of-line chain of 15 dependent additions; here the same additions are inline and four
-    /// rows go at a time, so that their chains overlap.
+    /// scores), each as `dot` computes it; four rows at a time, so that one row's chain of lane
+    /// additions overlaps the next rows' products.
     public static func dots(_ a: UnsafePointer<Float>, rows: UnsafePointer<Float16>, stride: Int, count: Int, width: Int,
                             scale: Float, into out: UnsafeMutablePointer<Float>) {
-        guard width % 16 == 0 else {
-            for p in 0..<count { out[p] = dot(a, rows + p * stride, count: width) * scale }
-            return
-        }
-        @inline(__always)
-        func rowDot(_ r: UnsafePointer<Float16>) -> Float {
-            var acc = SIMD16<Float>()
-            var i = 0
-            while i < width {
-                acc.addProduct(load16(a + i), VectorConversions.widen(r + i))
-                i += 16
-            }
-            // SIMD.sum()'s order: lane after lane.
-            var s = acc[0]
-            for lane in 1..<16 { s += acc[lane] }
-            return s
-        }
         var p = 0
         while p + 4 <= count {
             let r = rows + p * stride
-            let s0 = rowDot(r), s1 = rowDot(r + stride), s2 = rowDot(r + 2 * stride), s3 = rowDot(r + 3 * stride)
+            let s0 = dot(a, r, count: width), s1 = dot(a, r + stride, count: width)
+            let s2 = dot(a, r + 2 * stride, count: width), s3 = dot(a, r + 3 * stride, count: width)
             out[p] = s0 * scale; out[p + 1] = s1 * scale; out[p + 2] = s2 * scale; out[p + 3] = s3 * scale
             p += 4
         }
         while p < count {
-            out[p] = rowDot(rows + p * stride) * scale
+            out[p] = dot(a, rows + p * stride, count: width) * scale
             p += 1
         }
     }
 
+    /// v[0] + v[1] + … + v[15], lane after lane: `SIMD.sum()`'s order, written inline because the
+    /// optimiser leaves `sum()` as an out-of-line call.
     @inline(__always)
-    static func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
+    static func laneSum(_ v: SIMD16<Float>) -> Float {
+        var s = v[0]
+        for lane in 1..<16 { s += v[lane] }
+        return s
+    }
 
     /// y += a·x for a float16 x.
     @inline(__always)
