@@ -12,18 +12,47 @@ public enum VectorMath {
         }
     }
 
-    /// In-place softmax.
+    /// In-place softmax: e^(x − max) with glibc's `expf` (eight at a time through `LibmExp`,
+    /// the same numbers), summed in double in element order, then scaled by 1 / sum.
     public static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        var maxValue = -Float.infinity
-        for i in 0..<count { maxValue = max(maxValue, x[i]) }
+        let maxValue = maximum(x, count: count)
         var sum: Double = 0
-        for i in 0..<count {
-            let e = expf(x[i] - maxValue)
-            x[i] = e
-            sum += Double(e)
+        LibmExp.table.withUnsafeBufferPointer { table in
+            let m = SIMD8<Float>(repeating: maxValue)
+            var i = 0
+            while i + 8 <= count {
+                let shifted = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - m
+                if LibmExp.covers(shifted) {
+                    let e = LibmExp.exp(shifted, table: table.baseAddress!)
+                    UnsafeMutableRawPointer(x + i).storeBytes(of: e, as: SIMD8<Float>.self)
+                    for lane in 0..<8 { sum += Double(e[lane]) }
+                } else {
+                    for j in i..<(i + 8) { x[j] = expf(x[j] - maxValue); sum += Double(x[j]) }
+                }
+                i += 8
+            }
+            while i < count { x[i] = expf(x[i] - maxValue); sum += Double(x[i]); i += 1 }
         }
         let inv = Float(1 / sum)
         for i in 0..<count { x[i] *= inv }
+    }
+
+    /// The largest of `count` values, sixteen lanes at a time. (A running `max` one value after
+    /// another is a chain of dependent compares and blends, 2–3 times the cost of the whole
+    /// vectorised exp.) Without NaNs the value is the same in any order, up to the sign of a
+    /// zero, which x − max and e^(x − max) do not see.
+    static func maximum(_ x: UnsafePointer<Float>, count: Int) -> Float {
+        var maxima = SIMD16<Float>(repeating: -.infinity)
+        var i = 0
+        while i + 16 <= count {
+            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
+            maxima = maxima.replacing(with: v, where: v .> maxima)
+            i += 16
+        }
+        var result = -Float.infinity
+        for lane in 0..<16 where maxima[lane] > result { result = maxima[lane] }
+        while i < count { if x[i] > result { result = x[i] }; i += 1 }
+        return result
     }
 
     @inline(__always)
@@ -71,11 +100,22 @@ public enum VectorMath {
     }
 
     /// out[p] = a·rows[p]·scale for `count` float16 rows `stride` elements apart (attention's
-    /// scores), each as `dot` computes it; four rows at a time, so that one row's chain of lane
-    /// additions overlaps the next rows' products.
+    /// scores), each as `dot` computes it: sixteen rows at a time through `SixteenDots`, the
+    /// rest four at a time, so that one row's chain of lane additions overlaps the next rows'.
     public static func dots(_ a: UnsafePointer<Float>, rows: UnsafePointer<Float16>, stride: Int, count: Int, width: Int,
                             scale: Float, into out: UnsafeMutablePointer<Float>) {
         var p = 0
+        if width % 16 == 0 {
+            while p + 16 <= count {
+                var block = SixteenDots()
+                let r = rows + p * stride
+                for i in Swift.stride(from: 0, to: width, by: 16) {
+                    block.add(UnsafeRawPointer(a + i).loadUnaligned(as: SIMD16<Float>.self), rows: r + i, stride: stride)
+                }
+                UnsafeMutableRawPointer(out + p).storeBytes(of: block.totals() * scale, as: SIMD16<Float>.self)
+                p += 16
+            }
+        }
         while p + 4 <= count {
             let r = rows + p * stride
             let s0 = dot(a, r, count: width), s1 = dot(a, r + stride, count: width)

@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+@testable import Engine
+
+/// Attention's float kernels against their plain definitions, to the bit: the scores and
+/// probabilities decide greedy tokens, and the parity fixtures hold those tokens.
+@Suite struct AttentionKernelTests {
+    /// Every 97th float of magnitude below 88 (23 million values, both signs), every float
+    /// around the boundary, and the constants' neighbourhoods, against glibc's `expf`.
+    @Test func libmExpEqualsExpf() {
+        var values: [Float] = []
+        var bits: UInt32 = 0
+        while bits < 0x42B0_0000 {
+            values.append(Float(bitPattern: bits)); values.append(Float(bitPattern: bits | 0x8000_0000))
+            bits += 97
+        }
+        for b in UInt32(0x42AF_F000)..<0x42B0_0000 { values.append(Float(bitPattern: b)); values.append(-Float(bitPattern: b)) }
+        values += [0, -0, 1, -1, Float(M_LN2), -Float(M_LN2), 1e-30, -1e-30, 87.99, -87.99]
+        while values.count % 8 != 0 { values.append(0) }
+        var mismatches: [Float] = []
+        LibmExp.table.withUnsafeBufferPointer { table in
+            for i in stride(from: 0, to: values.count, by: 8) {
+                let x = SIMD8<Float>(values[i..<(i + 8)])
+                #expect(LibmExp.covers(x))
+                let e = LibmExp.exp(x, table: table.baseAddress!)
+                for lane in 0..<8 where e[lane].bitPattern != expf(x[lane]).bitPattern { mismatches.append(x[lane]) }
+            }
+        }
+        #expect(mismatches.isEmpty, "first: \(mismatches.prefix(5))")
+    }
+
+    @Test func libmExpLeavesLargeMagnitudesToExpf() {
+        for outside: Float in [88, -88, 100, -104, .infinity, -.infinity, .nan] {
+            var x = SIMD8<Float>(repeating: -1)
+            x[5] = outside
+            #expect(!LibmExp.covers(x), "\(outside)")
+        }
+    }
+
+    /// The softmax as it was defined, one `expf` after another.
+    static func softmaxByDefinition(_ x: [Float]) -> [Float] {
+        var maxValue = -Float.infinity
+        for v in x { maxValue = max(maxValue, v) }
+        var sum: Double = 0
+        var e = x.map { expf($0 - maxValue) }
+        for v in e { sum += Double(v) }
+        let inv = Float(1 / sum)
+        for i in e.indices { e[i] *= inv }
+        return e
+    }
+
+    @Test func softmaxEqualsItsDefinition() {
+        var rng = SplitMix64(seed: 11)
+        for count in Array(1...40) + [63, 64, 65, 320, 1000] {
+            // Scores of attention's size, and some rows with gaps past −88 (glibc's other paths).
+            let spread = count % 3 == 0 ? 200.0 : 12.0
+            var x = (0..<count).map { _ in Float((rng.nextUnitDouble() - 0.7) * spread) }
+            let expected = Self.softmaxByDefinition(x)
+            x.withUnsafeMutableBufferPointer { VectorMath.softmax($0.baseAddress!, count: count) }
+            #expect(x.map(\.bitPattern) == expected.map(\.bitPattern), "count \(count)")
+        }
+    }
+
+    @Test func scoresEqualOneDotProductPerRow() {
+        var rng = SplitMix64(seed: 5)
+        for width in [64, 128, 80, 16, 7] {
+            let stride = 3 * width + 5
+            for count in [1, 4, 15, 16, 17, 33, 320] {
+                let a = (0..<width).map { _ in Float(Float16(Float(rng.nextUnitDouble() * 6 - 3))) }
+                let rows = (0..<(count * stride)).map { _ in Float16(Float(rng.nextUnitDouble() * 6 - 3)) }
+                var scores = [Float](repeating: 0, count: count)
+                a.withUnsafeBufferPointer { a in
+                    rows.withUnsafeBufferPointer { rows in
+                        VectorMath.dots(a.baseAddress!, rows: rows.baseAddress!, stride: stride, count: count, width: width,
+                                        scale: 0.125, into: &scores)
+                        for p in 0..<count {
+                            let expected = VectorMath.dot(a.baseAddress!, rows.baseAddress! + p * stride, count: width) * 0.125
+                            #expect(scores[p].bitPattern == expected.bitPattern, "width \(width), count \(count), row \(p)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func transposedTotalsEqualLaneSums() {
+        var rng = SplitMix64(seed: 9)
+        for _ in 0..<200 {
+            let rows = (0..<256).map { _ in Float16(Float(rng.nextUnitDouble() * 200 - 100)) }
+            var block = SixteenDots()
+            let a = SIMD16<Float>((0..<16).map { _ in Float(rng.nextUnitDouble() * 2 - 1) })
+            rows.withUnsafeBufferPointer { block.add(a, rows: $0.baseAddress!, stride: 16) }
+            let expected = SIMD16<Float>((0..<16).map { p in
+                VectorMath.laneSum(a * SIMD16<Float>((0..<16).map { Float(rows[p * 16 + $0]) }))
+            })
+            #expect(block.totals() == expected)
+            #expect(block.totalsRowByRow() == expected)
+        }
+    }
+}
