@@ -278,10 +278,7 @@ public final class LlamaModel: @unchecked Sendable {
         @inline(__always)
         func gateColumns(_ range: Range<Int>) {
             for i in 0..<n {
-                for r in range {
-                    let g = out[i * width + r]
-                    out[i * width + r] = g / (1 + expf(-g)) * up[i * width + r]
-                }
+                VectorMath.gatedSiLU(out + i * width + range.lowerBound, up: up + i * width + range.lowerBound, count: range.count)
             }
         }
         if usesIntegerKernels(gate), usesIntegerKernels(upWeights), upWeights.rows == width {

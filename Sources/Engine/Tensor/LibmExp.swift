@@ -28,7 +28,7 @@ enum LibmExp {
     /// `expf` of each lane, for lanes that `covers` accepts. `table` is `LibmExp.table`'s storage.
     @inline(__always)
     static func exp(_ x: SIMD8<Float>, table: UnsafePointer<UInt64>) -> SIMD8<Float> {
-        let xd = SIMD8<Double>(x)
+        let xd = VectorConversions.double(x)
         let shift = SIMD8<Double>(repeating: 0x1.8p52)  // adding it rounds to an integer
         let scale = SIMD8<Double>(repeating: 0x1.71547652b82fep+5)  // 32 / ln 2
         var kd = shift.addingProduct(scale, xd)  // fused
@@ -44,6 +44,6 @@ enum LibmExp {
         let c2 = SIMD8<Double>(repeating: 0x1.62e42ff0c52d6p-6)
         let z = c1.addingProduct(c0, r)  // fused
         let y = SIMD8<Double>(repeating: 1).addingProduct(c2, r).addingProduct(z, r * r)  // both fused
-        return SIMD8<Float>(y * s)
+        return VectorConversions.float(y * s)
     }
 }

@@ -39,6 +39,26 @@ enum VectorConversions {
         unsafeBitCast(v &+ 0x4B40_0000, to: SIMD16<Float>.self) - 12_582_912
     }
 
+    /// Float → Double, exactly.
+    @inline(__always)
+    static func double(_ v: SIMD8<Float>) -> SIMD8<Double> {
+        #if RTD_AVX512_VNNI
+        _mm512_cvtps_pd(unsafeBitCast(v, to: __m256.self))
+        #else
+        SIMD8<Double>(v)
+        #endif
+    }
+
+    /// Double → Float, rounded to nearest.
+    @inline(__always)
+    static func float(_ v: SIMD8<Double>) -> SIMD8<Float> {
+        #if RTD_AVX512_VNNI
+        unsafeBitCast(_mm512_cvtpd_ps(v), to: SIMD8<Float>.self)
+        #else
+        SIMD8<Float>(v)
+        #endif
+    }
+
     /// The low bytes of thirty-two Int32 values in −128 … 127, in order.
     @inline(__always)
     static func narrow(_ a: SIMD16<Int32>, _ b: SIMD16<Int32>) -> SIMD32<Int8> {

@@ -37,6 +37,26 @@ public enum VectorMath {
         for i in 0..<count { x[i] *= inv }
     }
 
+    /// SwiGLU's gating in place: g ← g / (1 + e^−g) · up, with glibc's `expf` (through
+    /// `LibmExp` eight at a time), so each value is the one the plain expression gives.
+    public static func gatedSiLU(_ g: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
+        LibmExp.table.withUnsafeBufferPointer { table in
+            var i = 0
+            while i + 8 <= count {
+                let v = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self)
+                if LibmExp.covers(-v) {
+                    let u = UnsafeRawPointer(up + i).loadUnaligned(as: SIMD8<Float>.self)
+                    let gated = v / (1 + LibmExp.exp(-v, table: table.baseAddress!)) * u
+                    UnsafeMutableRawPointer(g + i).storeBytes(of: gated, as: SIMD8<Float>.self)
+                } else {
+                    for j in i..<(i + 8) { g[j] = g[j] / (1 + expf(-g[j])) * up[j] }
+                }
+                i += 8
+            }
+            while i < count { g[i] = g[i] / (1 + expf(-g[i])) * up[i]; i += 1 }
+        }
+    }
+
     /// The largest of `count` values, sixteen lanes at a time. (A running `max` one value after
     /// another is a chain of dependent compares and blends, 2–3 times the cost of the whole
     /// vectorised exp.) Without NaNs the value is the same in any order, up to the sign of a

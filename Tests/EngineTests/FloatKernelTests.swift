@@ -2,9 +2,10 @@ import Foundation
 import Testing
 @testable import Engine
 
-/// Attention's float kernels against their plain definitions, to the bit: the scores and
-/// probabilities decide greedy tokens, and the parity fixtures hold those tokens.
-@Suite struct AttentionKernelTests {
+/// The decoder's float kernels (attention's scores and softmax, SwiGLU's gating) against their
+/// plain definitions, to the bit: they decide greedy tokens at near-ties, and the parity
+/// fixtures hold those tokens.
+@Suite struct FloatKernelTests {
     /// Every 97th float of magnitude below 88 (23 million values, both signs), every float
     /// around the boundary, and the constants' neighbourhoods, against glibc's `expf`.
     @Test func libmExpEqualsExpf() {
@@ -95,6 +96,30 @@ import Testing
             })
             #expect(block.totals() == expected)
             #expect(block.totalsRowByRow() == expected)
+        }
+    }
+
+    @Test func gatingEqualsItsDefinition() {
+        var rng = SplitMix64(seed: 13)
+        for count in [1, 7, 8, 9, 31, 1536] {
+            // Mostly activations' sizes; a few past ±88, where glibc leaves its main path.
+            var g = (0..<count).map { i in Float((rng.nextUnitDouble() - 0.5) * (i % 5 == 0 ? 240 : 16)) }
+            let up = (0..<count).map { _ in Float((rng.nextUnitDouble() - 0.5) * 8) }
+            let expected = zip(g, up).map { g, u in g / (1 + expf(-g)) * u }
+            up.withUnsafeBufferPointer { up in
+                g.withUnsafeMutableBufferPointer { VectorMath.gatedSiLU($0.baseAddress!, up: up.baseAddress!, count: count) }
+            }
+            #expect(g.map(\.bitPattern) == expected.map(\.bitPattern), "count \(count)")
+        }
+    }
+
+    @Test func doubleConversionsEqualTheStandardLibrarys() {
+        var rng = SplitMix64(seed: 17)
+        for _ in 0..<1000 {
+            let f = SIMD8<Float>((0..<8).map { _ in Float((rng.nextUnitDouble() - 0.5) * 1e20) })
+            let d = SIMD8<Double>((0..<8).map { _ in (rng.nextUnitDouble() - 0.5) * 1e10 })
+            #expect(VectorConversions.double(f) == SIMD8<Double>(f))
+            #expect(VectorConversions.float(d) == SIMD8<Float>(d))
         }
     }
 }
