@@ -108,14 +108,16 @@ public final class LlamaModel: @unchecked Sendable {
                     v[j] = Float16(scratch.value[i * kv + j])
                 }
             }
-            attention(rows: rows, positions: positions, layer: l, scratch: scratch)
-            linear(layer.attentionOutput, scratch.attended, rows: n, into: h, bias: nil)
+            var attended = attention(rows: rows, positions: positions, layer: l, scratch: scratch,
+                                     quantizing: usesIntegerKernels(layer.attentionOutput))
+            linear(layer.attentionOutput, &attended, into: h, bias: nil)
             for i in 0..<(n * e) { x[i] += h[i] }
 
             for i in 0..<n { VectorMath.rmsNorm(x + i * e, weight: layer.feedForwardNorm, epsilon: c.normEpsilon, count: e, into: h + i * e) }
             var normed = Activations(h, rows: n, columns: e)  // quantized once for gate and up
-            gatedLinear(layer.gate, layer.up, &normed, into: scratch.gate, up: scratch.up)
-            linear(layer.down, scratch.gate, rows: n, into: h, bias: nil)
+            var gated = gatedLinear(layer.gate, layer.up, &normed, into: scratch.gate, up: scratch.up,
+                                    quantizing: usesIntegerKernels(layer.down))
+            linear(layer.down, &gated, into: h, bias: nil)
             for i in 0..<(n * e) { x[i] += h[i] }
             observer?(l, n, x)
         }
@@ -179,14 +181,17 @@ public final class LlamaModel: @unchecked Sendable {
         }
     }
 
-    /// Causal grouped-query attention: each row attends to its sequence's cache up to and
-    /// including its own position.
-    func attention(rows: [Row], positions: [Int], layer: Int, scratch: Scratch) {
+    /// Causal grouped-query attention into `scratch.attended`: each row attends to its
+    /// sequence's cache up to and including its own position. With `quantizing` (and heads of
+    /// whole 32-element blocks), each head's output is also quantized by the thread that
+    /// computed it, for the output projection: done afterwards, that is serial work per row.
+    func attention(rows: [Row], positions: [Int], layer: Int, scratch: Scratch, quantizing: Bool) -> Activations {
         let c = configuration
         let d = c.headDimension, e = c.embedding, group = c.heads / c.kvHeads
         let scale = 1 / Float(d).squareRoot()
         let work = rows.count * c.heads
         let maxPosition = positions.max() ?? 0
+        let quantized = quantizing && d % 32 == 0 ? QuantizedActivations(rows: rows.count, columns: e) : nil
         Parallel.chunks(work, threads: threads) { range in
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: maxPosition + 1)
             let q = UnsafeMutablePointer<Float>.allocate(capacity: d)
@@ -208,8 +213,10 @@ public final class LlamaModel: @unchecked Sendable {
                 for p in 0..<span { scores[p] = Float(Float16(scores[p])) }
                 VectorMath.weightedSum(cache.valueRow(layer: layer, position: 0) + kvHead * d, stride: c.kvDimension,
                                        weights: scores, count: span, width: d, into: out)
+                quantized?.quantize(row: i, blocks: (head * d / 32)..<((head + 1) * d / 32), from: scratch.attended + i * e)
             }
         }
+        return Activations(scratch.attended, rows: rows.count, columns: e, quantized: quantized)
     }
 
     /// The input of one or more linear layers: float rows, and their 8-bit quantization made on
@@ -220,10 +227,12 @@ public final class LlamaModel: @unchecked Sendable {
         let columns: Int
         private(set) var quantized: QuantizedActivations?
 
-        init(_ input: UnsafePointer<Float>, rows: Int, columns: Int) {
+        /// `quantized`, when given, already holds the input's quantization.
+        init(_ input: UnsafePointer<Float>, rows: Int, columns: Int, quantized: QuantizedActivations? = nil) {
             self.input = input
             self.rows = rows
             self.columns = columns
+            self.quantized = quantized
         }
 
         mutating func quantize() -> QuantizedActivations {
@@ -268,12 +277,13 @@ public final class LlamaModel: @unchecked Sendable {
         }
     }
 
-    /// SwiGLU's input: out = silu(x·gateᵀ) ⊙ (x·upᵀ), `up` being scratch space. With the integer
-    /// kernels both products and the gating run in one parallel section, each thread gating
-    /// the columns it computed: the exponentials, a serial cost per sequence otherwise, are
+    /// SwiGLU's input: out = silu(x·gateᵀ) ⊙ (x·upᵀ), `up` being scratch space; returned as the
+    /// next layer's input. With the integer kernels both products and the gating run in one
+    /// parallel section, each thread gating the columns it computed (and, with `quantizing`,
+    /// quantizing them for the next layer): work that is serial per sequence otherwise is
     /// shared among the threads, and one hand-off to the workers is saved.
     func gatedLinear(_ gate: WeightMatrix, _ upWeights: WeightMatrix, _ x: inout Activations,
-                     into out: UnsafeMutablePointer<Float>, up: UnsafeMutablePointer<Float>) {
+                     into out: UnsafeMutablePointer<Float>, up: UnsafeMutablePointer<Float>, quantizing: Bool) -> Activations {
         let n = x.rows, width = gate.rows
         @inline(__always)
         func gateColumns(_ range: Range<Int>) {
@@ -283,16 +293,21 @@ public final class LlamaModel: @unchecked Sendable {
         }
         if usesIntegerKernels(gate), usesIntegerKernels(upWeights), upWeights.rows == width {
             let activations = x.quantize()
-            Parallel.chunks(width, threads: threads, granularity: 16) { range in
+            let quantized = quantizing && width % 32 == 0 ? QuantizedActivations(rows: n, columns: width) : nil
+            Parallel.chunks(width, threads: threads, granularity: quantized == nil ? 16 : 32) { range in
                 integerProducts(gate, activations, rows: range, into: out)
                 integerProducts(upWeights, activations, rows: range, into: up)
                 gateColumns(range)
+                for i in 0..<n {
+                    quantized?.quantize(row: i, blocks: (range.lowerBound / 32)..<(range.upperBound / 32), from: out + i * width)
+                }
             }
-        } else {
-            linear(gate, &x, into: out, bias: nil)
-            linear(upWeights, &x, into: up, bias: nil)
-            gateColumns(0..<width)
+            return Activations(out, rows: n, columns: width, quantized: quantized)
         }
+        linear(gate, &x, into: out, bias: nil)
+        linear(upWeights, &x, into: up, bias: nil)
+        gateColumns(0..<width)
+        return Activations(out, rows: n, columns: width)
     }
 
     /// out[rows × w.rows] = input[rows × w.columns] · wᵀ (+ bias).

@@ -44,8 +44,14 @@ public final class QuantizedActivations {
 
     /// Quantizes row `r` from `x` (`columns` floats).
     public func quantize(row r: Int, from x: UnsafePointer<Float>) {
+        quantize(row: r, blocks: 0..<blocks, from: x)
+    }
+
+    /// Quantizes blocks `range` of row `r` from `x` (the whole row's floats), so that the
+    /// threads that compute parts of a row can quantize those parts.
+    public func quantize(row r: Int, blocks range: Range<Int>, from x: UnsafePointer<Float>) {
         let out = q + r * columns
-        for b in 0..<blocks {
+        for b in range {
             let v0 = UnsafeRawPointer(x + 32 * b).loadUnaligned(as: SIMD16<Float>.self)
             let v1 = UnsafeRawPointer(x + 32 * b + 16).loadUnaligned(as: SIMD16<Float>.self)
             let amax = Self.largestMagnitude(v0, v1)
