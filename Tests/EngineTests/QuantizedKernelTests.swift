@@ -51,6 +51,7 @@ import Testing
             let q = block.map { Int(($0 * (127 / amax)).rounded(.toNearestOrEven)) }
             #expect(Array(UnsafeBufferPointer(start: a.q + 32 * b, count: 32)).map(Int.init) == q)
             #expect(a.d[b] == Float(Float16(d)))
+            #expect(Array(UnsafeBufferPointer(start: a.dLanes + 8 * b, count: 8)) == Array(repeating: a.d[b], count: 8))
             #expect(a.s[b] == Float(Float16(d * Float(q.reduce(0, +)))))
         }
     }

@@ -51,6 +51,7 @@ extension QuantizedKernels {
     /// Consecutive rows of quantized activations, from row `first`.
     struct ActivationRows {
         let q: UnsafePointer<Int8>
+        /// `dLanes` of the first row.
         let scales: UnsafePointer<Float>
         let sums: UnsafePointer<Float>
         let columns: Int
@@ -59,7 +60,7 @@ extension QuantizedKernels {
         @inline(__always)
         init(_ a: QuantizedActivations, first: Int) {
             q = UnsafePointer(a.q + first * a.columns)
-            scales = UnsafePointer(a.d + first * a.blocks)
+            scales = UnsafePointer(a.dLanes + first * a.blocks * 8)
             sums = UnsafePointer(a.s + first * a.blocks)
             columns = a.columns
             blocks = a.blocks
@@ -67,7 +68,7 @@ extension QuantizedKernels {
 
         /// Blocks `b` and `b + 1` of row `i` (counted from `first`).
         @inline(__always) func pair(_ i: Int, _ b: Int) -> SIMD64<Int8> { bytePair(q + i * columns + 32 * b) }
-        @inline(__always) func d(_ i: Int, _ b: Int) -> UnsafePointer<Float> { scales + i * blocks + b }
+        @inline(__always) func d(_ i: Int, _ b: Int) -> UnsafePointer<Float> { scales + (i * blocks + b) * 8 }
         @inline(__always) func s(_ i: Int, _ b: Int) -> UnsafePointer<Float> { sums + i * blocks + b }
     }
 }

@@ -12,6 +12,11 @@ public final class QuantizedActivations {
     /// Per block: scale d and d·Σq, each rounded through float16.
     let d: UnsafeMutablePointer<Float>
     let s: UnsafeMutablePointer<Float>
+    /// Per block: d eight times over. The kernels multiply a weight block's broadcast d by
+    /// these as a vector from memory: one instruction per block and activation row, where a
+    /// scalar product and its broadcast are two (and the optimiser turns a product of two
+    /// broadcasts back into those two). The values are the same.
+    let dLanes: UnsafeMutablePointer<Float>
 
     public init(rows: Int, columns: Int) {
         self.rows = rows
@@ -20,12 +25,14 @@ public final class QuantizedActivations {
         q = .allocate(capacity: max(1, rows * columns))
         d = .allocate(capacity: max(1, rows * blocks))
         s = .allocate(capacity: max(1, rows * blocks))
+        dLanes = .allocate(capacity: max(1, rows * blocks * 8))
     }
 
     deinit {
         q.deallocate()
         d.deallocate()
         s.deallocate()
+        dLanes.deallocate()
     }
 
     /// max |v| over both vectors. The magnitudes' bit patterns order as the floats do, so the
@@ -64,6 +71,7 @@ public final class QuantizedActivations {
             let sum = (r0 &+ r1).wrappedSum()
             UnsafeMutableRawPointer(out + 32 * b).storeBytes(of: VectorConversions.narrow(r0, r1), as: SIMD32<Int8>.self)
             d[r * blocks + b] = Float(Float16(scale))
+            UnsafeMutableRawPointer(dLanes + (r * blocks + b) * 8).storeBytes(of: SIMD8(repeating: d[r * blocks + b]), as: SIMD8<Float>.self)
             s[r * blocks + b] = Float(Float16(scale * Float(sum)))
         }
     }
@@ -74,7 +82,7 @@ extension QuantizedKernels {
     /// integer arithmetic per block. Returns nil for weight types without an integer kernel.
     public static func dot(type: GGMLType, _ row: UnsafeRawPointer, _ a: QuantizedActivations, row r: Int) -> Float? {
         let blocks = a.blocks
-        let xq = UnsafePointer(a.q + r * a.columns), xd = UnsafePointer(a.d + r * blocks), xs = UnsafePointer(a.s + r * blocks)
+        let xq = UnsafePointer(a.q + r * a.columns), xd = UnsafePointer(a.dLanes + r * blocks * 8), xs = UnsafePointer(a.s + r * blocks)
         switch type {
         case .q4_1: return dotQ4_1(row, xq, xd, xs, blocks)
         case .q4_0: return dotQ4_0(row, xq, xd, blocks)
@@ -139,29 +147,35 @@ extension QuantizedKernels {
         return (r[0] + r[2]) + (r[1] + r[3])
     }
 
+    /// d_w·d_x in eight lanes, d_x from the activations' `dLanes`.
+    @inline(__always)
+    static func scaleProduct(_ weightScale: Float, _ dLanes: UnsafePointer<Float>) -> SIMD8<Float> {
+        SIMD8(repeating: weightScale) * UnsafeRawPointer(dLanes).loadUnaligned(as: SIMD8<Float>.self)
+    }
+
     /// One Q4_1 block pair against one activation row: the lanes scaled by d_w·d_x into `acc`
-    /// with one fused multiply-add per block, and m_w·s_x into `minimums`. `pair` says whether
-    /// the second block exists.
+    /// with one fused multiply-add per block, and m_w·s_x into `minimums`. `xd` is the first
+    /// block's `dLanes`. `pair` says whether the second block exists.
     @inline(__always)
     static func addQ4_1(_ w: SIMD64<UInt8>, _ w0: UnsafeRawPointer, _ x: SIMD64<Int8>, _ xd: UnsafePointer<Float>, _ xs: UnsafePointer<Float>,
                         pair: Bool, _ acc: inout SIMD8<Float>, _ minimums: inout Float) {
         let (p0, p1) = toFloat(BlockLanes.unsigned(w, x))
         minimums.addProduct(half(w0, 2), xs[0])
-        acc.addProduct(SIMD8(repeating: half(w0) * xd[0]), p0)
+        acc.addProduct(scaleProduct(half(w0), xd), p0)
         guard pair else { return }
         minimums.addProduct(half(w0, 22), xs[1])
-        acc.addProduct(SIMD8(repeating: half(w0, 20) * xd[1]), p1)
+        acc.addProduct(scaleProduct(half(w0, 20), xd + 8), p1)
     }
 
     /// One signed block pair (Q8_0, Q4_0) against one activation row; `scale0`/`scale1` are
-    /// the weight blocks' d.
+    /// the weight blocks' d, `xd` the first block's `dLanes`.
     @inline(__always)
     static func addSigned(_ w: SIMD64<Int8>, _ scale0: Float, _ scale1: Float, _ x: SIMD64<Int8>, _ xd: UnsafePointer<Float>,
                           pair: Bool, _ acc: inout SIMD8<Float>) {
         let (p0, p1) = toFloat(BlockLanes.signed(w, x))
-        acc.addProduct(SIMD8(repeating: scale0 * xd[0]), p0)
+        acc.addProduct(scaleProduct(scale0, xd), p0)
         guard pair else { return }
-        acc.addProduct(SIMD8(repeating: scale1 * xd[1]), p1)
+        acc.addProduct(scaleProduct(scale1, xd + 8), p1)
     }
 
     /// Σ_b d_w·d_x·Σ(q_w·q_x) + m_w·s_x over Q4_1 weight blocks (d, m, 16 bytes of nibbles),
@@ -177,12 +191,12 @@ extension QuantizedKernels {
         var b = 0
         while b + 1 < blocks {
             let w0 = row + b * 20
-            addQ4_1(nibblePair(w0 + 4, w0 + 24), w0, bytePair(xq + 32 * b), xd + b, xs + b, pair: true, &acc, &minimums)
+            addQ4_1(nibblePair(w0 + 4, w0 + 24), w0, bytePair(xq + 32 * b), xd + 8 * b, xs + b, pair: true, &acc, &minimums)
             b += 2
         }
         if b < blocks {
             let w0 = row + b * 20
-            addQ4_1(nibbleBlock(w0 + 4), w0, byteBlock(xq + 32 * b), xd + b, xs + b, pair: false, &acc, &minimums)
+            addQ4_1(nibbleBlock(w0 + 4), w0, byteBlock(xq + 32 * b), xd + 8 * b, xs + b, pair: false, &acc, &minimums)
         }
         return reduce(acc) + minimums
     }
@@ -196,7 +210,7 @@ extension QuantizedKernels {
             let w0 = row + b * 18, pair = b + 1 < blocks
             let w = centred(pair ? nibblePair(w0 + 2, w0 + 20) : nibbleBlock(w0 + 2))
             let x = pair ? bytePair(xq + 32 * b) : byteBlock(xq + 32 * b)
-            addSigned(w, half(w0), pair ? half(w0, 18) : 0, x, xd + b, pair: pair, &acc)
+            addSigned(w, half(w0), pair ? half(w0, 18) : 0, x, xd + 8 * b, pair: pair, &acc)
             b += 2
         }
         return reduce(acc)
@@ -210,12 +224,12 @@ extension QuantizedKernels {
         var b = 0
         while b + 1 < blocks {
             let w0 = row + b * 34
-            addSigned(q8_0Pair(w0), half(w0), half(w0, 34), bytePair(xq + 32 * b), xd + b, pair: true, &acc)
+            addSigned(q8_0Pair(w0), half(w0), half(w0, 34), bytePair(xq + 32 * b), xd + 8 * b, pair: true, &acc)
             b += 2
         }
         if b < blocks {
             let w0 = row + b * 34
-            addSigned(byteBlock(w0 + 2), half(w0), 0, byteBlock(xq + 32 * b), xd + b, pair: false, &acc)
+            addSigned(byteBlock(w0 + 2), half(w0), 0, byteBlock(xq + 32 * b), xd + 8 * b, pair: false, &acc)
         }
         return reduce(acc)
     }
