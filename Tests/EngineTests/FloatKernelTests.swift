@@ -122,4 +122,24 @@ import Testing
             #expect(VectorConversions.float(d) == SIMD8<Float>(d))
         }
     }
+
+    @Test func rowsAreNormalisedAsOneAtATime() {
+        var rng = SplitMix64(seed: 19)
+        let count = 96
+        let weight = (0..<count).map { _ in Float(rng.nextUnitDouble() * 2) }
+        for rows in 1...5 {
+            let x = (0..<(rows * count)).map { _ in Float((rng.nextUnitDouble() - 0.5) * 20) }
+            var together = [Float](repeating: 0, count: rows * count), alone = together
+            x.withUnsafeBufferPointer { x in
+                VectorMath.rmsNorm(rows: rows, x.baseAddress!, weight: weight, epsilon: 1e-5, count: count, into: &together)
+                alone.withUnsafeMutableBufferPointer { out in
+                    for r in 0..<rows {
+                        VectorMath.rmsNorm(x.baseAddress! + r * count, weight: weight, epsilon: 1e-5, count: count,
+                                           into: out.baseAddress! + r * count)
+                    }
+                }
+            }
+            #expect(together.map(\.bitPattern) == alone.map(\.bitPattern), "\(rows) rows")
+        }
+    }
 }

@@ -93,7 +93,7 @@ public final class LlamaModel: @unchecked Sendable {
 
         let angles = positions.map(rotaryAngles)  // the same for every layer
         for (l, layer) in weights.layers.enumerated() {
-            for i in 0..<n { VectorMath.rmsNorm(x + i * e, weight: layer.attentionNorm, epsilon: c.normEpsilon, count: e, into: h + i * e) }
+            VectorMath.rmsNorm(rows: n, x, weight: layer.attentionNorm, epsilon: c.normEpsilon, count: e, into: h)
             var shared = Activations(h, rows: n, columns: e)  // quantized once for Q, K and V
             linear(layer.query, &shared, into: scratch.query, bias: layer.queryBias)
             linear(layer.key, &shared, into: scratch.key, bias: layer.keyBias)
@@ -101,11 +101,14 @@ public final class LlamaModel: @unchecked Sendable {
             for i in 0..<n {
                 applyRotary(scratch.query + i * e, heads: c.heads, angles: angles[i])
                 applyRotary(scratch.key + i * kv, heads: c.kvHeads, angles: angles[i])
-                let k = rows[i].cache.keyRow(layer: l, position: positions[i])
-                let v = rows[i].cache.valueRow(layer: l, position: positions[i])
-                for j in 0..<kv {
-                    k[j] = Float16(scratch.key[i * kv + j])
-                    v[j] = Float16(scratch.value[i * kv + j])
+                let d = c.headDimension, cache = rows[i].cache
+                for head in 0..<c.kvHeads {
+                    let k = cache.keys(layer: l, head: head) + positions[i] * d
+                    let v = cache.values(layer: l, head: head) + positions[i] * d
+                    for j in 0..<d {
+                        k[j] = Float16(scratch.key[i * kv + head * d + j])
+                        v[j] = Float16(scratch.value[i * kv + head * d + j])
+                    }
                 }
             }
             var attended = attention(rows: rows, positions: positions, layer: l, scratch: scratch,
@@ -113,7 +116,7 @@ public final class LlamaModel: @unchecked Sendable {
             linear(layer.attentionOutput, &attended, into: h, bias: nil)
             for i in 0..<(n * e) { x[i] += h[i] }
 
-            for i in 0..<n { VectorMath.rmsNorm(x + i * e, weight: layer.feedForwardNorm, epsilon: c.normEpsilon, count: e, into: h + i * e) }
+            VectorMath.rmsNorm(rows: n, x, weight: layer.feedForwardNorm, epsilon: c.normEpsilon, count: e, into: h)
             var normed = Activations(h, rows: n, columns: e)  // quantized once for gate and up
             var gated = gatedLinear(layer.gate, layer.up, &normed, into: scratch.gate, up: scratch.up,
                                     quantizing: usesIntegerKernels(layer.down))
@@ -207,11 +210,11 @@ public final class LlamaModel: @unchecked Sendable {
                 let out = scratch.attended + i * e + head * d
                 let cache = rows[i].cache
                 let span = positions[i] + 1
-                VectorMath.dots(q, rows: cache.keyRow(layer: layer, position: 0) + kvHead * d, stride: c.kvDimension,
+                VectorMath.dots(q, rows: cache.keys(layer: layer, head: kvHead), stride: d,
                                 count: span, width: d, scale: scale, into: scores)
                 VectorMath.softmax(scores, count: span)
                 for p in 0..<span { scores[p] = Float(Float16(scores[p])) }
-                VectorMath.weightedSum(cache.valueRow(layer: layer, position: 0) + kvHead * d, stride: c.kvDimension,
+                VectorMath.weightedSum(cache.values(layer: layer, head: kvHead), stride: d,
                                        weights: scores, count: span, width: d, into: out)
                 quantized?.quantize(row: i, blocks: (head * d / 32)..<((head + 1) * d / 32), from: scratch.attended + i * e)
             }
