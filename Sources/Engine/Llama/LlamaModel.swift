@@ -86,7 +86,7 @@ public final class LlamaModel: @unchecked Sendable {
             positions[i] = p
         }
 
-        let e = c.embedding, kv = c.kvDimension, ff = c.feedForward
+        let e = c.embedding, kv = c.kvDimension
         let scratch = Scratch(rows: n, configuration: c)
         let x = scratch.hidden, h = scratch.normed
         for (i, row) in rows.enumerated() { weights.tokenEmbedding.dequantizeRow(row.token, into: x + i * e) }

@@ -12,7 +12,7 @@ enum VectorConversions {
     @inline(__always)
     static func widen(_ p: UnsafePointer<Float16>) -> SIMD16<Float> {
         #if RTD_AVX512_VNNI
-        unsafeBitCast(_mm512_cvtph_ps(UnsafeRawPointer(p).loadUnaligned(as: __m256i.self)), to: SIMD16<Float>.self)
+        _mm512_cvtph_ps(UnsafeRawPointer(p).loadUnaligned(as: __m256i.self))
         #else
         widenPortably(p)
         #endif
@@ -27,7 +27,7 @@ enum VectorConversions {
     @inline(__always)
     static func float(_ v: SIMD16<Int32>) -> SIMD16<Float> {
         #if RTD_AVX512_VNNI
-        unsafeBitCast(_mm512_cvtepi32_ps(unsafeBitCast(v, to: __m512i.self)), to: SIMD16<Float>.self)
+        _mm512_cvtepi32_ps(unsafeBitCast(v, to: __m512i.self))
         #else
         floatPortably(v)
         #endif
@@ -43,7 +43,7 @@ enum VectorConversions {
     @inline(__always)
     static func double(_ v: SIMD8<Float>) -> SIMD8<Double> {
         #if RTD_AVX512_VNNI
-        _mm512_cvtps_pd(unsafeBitCast(v, to: __m256.self))
+        _mm512_cvtps_pd(v)
         #else
         SIMD8<Double>(v)
         #endif
@@ -53,7 +53,7 @@ enum VectorConversions {
     @inline(__always)
     static func float(_ v: SIMD8<Double>) -> SIMD8<Float> {
         #if RTD_AVX512_VNNI
-        unsafeBitCast(_mm512_cvtpd_ps(v), to: SIMD8<Float>.self)
+        _mm512_cvtpd_ps(v)
         #else
         SIMD8<Float>(v)
         #endif
