@@ -50,8 +50,7 @@ import Testing
             let d = amax / 127
             let q = block.map { Int(($0 * (127 / amax)).rounded(.toNearestOrEven)) }
             #expect(Array(UnsafeBufferPointer(start: a.q + 32 * b, count: 32)).map(Int.init) == q)
-            #expect(a.d[b] == Float(Float16(d)))
-            #expect(Array(UnsafeBufferPointer(start: a.dLanes + 8 * b, count: 8)) == Array(repeating: a.d[b], count: 8))
+            #expect(Array(UnsafeBufferPointer(start: a.dLanes + 8 * b, count: 8)) == Array(repeating: Float(Float16(d)), count: 8))
             #expect(a.s[b] == Float(Float16(d * Float(q.reduce(0, +)))))
         }
     }
@@ -125,7 +124,7 @@ struct RandomRow {
         var summs: Float = 0
         for b in 0..<blocks {
             let x = (0..<32).map { Int(a.q[r * a.columns + 32 * b + $0]) }
-            let scale = scales[b] * a.d[r * a.blocks + b]
+            let scale = scales[b] * a.dLanes[8 * (r * a.blocks + b)]
             for lane in 0..<8 {
                 let products = (0..<4).map { values[b][4 * lane + $0] * x[4 * lane + $0] }.reduce(0, +)
                 acc[lane] = fma(scale, Float(products), acc[lane])

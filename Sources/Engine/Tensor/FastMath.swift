@@ -132,18 +132,9 @@ public enum FastMath {
     /// In-place softmax with the vectorised exp.
     public static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
         guard count > 0 else { return }
-        var maxima = SIMD8<Float>(repeating: -.infinity)
-        var i = 0
-        while i + 8 <= count {
-            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-            maxima = maxima.replacing(with: v, where: v .> maxima)
-            i += 8
-        }
-        var maximum = maxima.max()
-        for j in i..<count { maximum = Swift.max(maximum, x[j]) }
-        let m = SIMD8<Float>(repeating: maximum)
+        let m = SIMD8<Float>(repeating: VectorMath.maximum(x, count: count))
         var sums = SIMD8<Float>()
-        i = 0
+        var i = 0
         while i + 8 <= count {
             let e = exp(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - m)
             UnsafeMutableRawPointer(x + i).storeBytes(of: e, as: SIMD8<Float>.self)

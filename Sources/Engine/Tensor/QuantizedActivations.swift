@@ -9,28 +9,25 @@ public final class QuantizedActivations {
     public let columns: Int
     public let blocks: Int
     let q: UnsafeMutablePointer<Int8>
-    /// Per block: scale d and d·Σq, each rounded through float16.
-    let d: UnsafeMutablePointer<Float>
-    let s: UnsafeMutablePointer<Float>
-    /// Per block: d eight times over. The kernels multiply a weight block's broadcast d by
-    /// these as a vector from memory: one instruction per block and activation row, where a
-    /// scalar product and its broadcast are two (and the optimiser turns a product of two
-    /// broadcasts back into those two). The values are the same.
+    /// Per block: scale d, rounded through float16 and stored eight times over. The kernels
+    /// multiply a weight block's broadcast d by these as a vector from memory: one instruction
+    /// per block and activation row, where a scalar product and its broadcast are two (and the
+    /// optimiser turns a product of two broadcasts back into those two).
     let dLanes: UnsafeMutablePointer<Float>
+    /// Per block: d·Σq, rounded through float16.
+    let s: UnsafeMutablePointer<Float>
 
     public init(rows: Int, columns: Int) {
         self.rows = rows
         self.columns = columns
         blocks = columns / 32
         q = .allocate(capacity: max(1, rows * columns))
-        d = .allocate(capacity: max(1, rows * blocks))
         s = .allocate(capacity: max(1, rows * blocks))
         dLanes = .allocate(capacity: max(1, rows * blocks * 8))
     }
 
     deinit {
         q.deallocate()
-        d.deallocate()
         s.deallocate()
         dLanes.deallocate()
     }
@@ -70,8 +67,7 @@ public final class QuantizedActivations {
             let r1 = unsafeBitCast(v1 * inverse + 12_582_912, to: SIMD16<Int32>.self) &- 0x4B40_0000
             let sum = (r0 &+ r1).wrappedSum()
             UnsafeMutableRawPointer(out + 32 * b).storeBytes(of: VectorConversions.narrow(r0, r1), as: SIMD32<Int8>.self)
-            d[r * blocks + b] = Float(Float16(scale))
-            UnsafeMutableRawPointer(dLanes + (r * blocks + b) * 8).storeBytes(of: SIMD8(repeating: d[r * blocks + b]), as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(dLanes + (r * blocks + b) * 8).storeBytes(of: SIMD8(repeating: Float(Float16(scale))), as: SIMD8<Float>.self)
             s[r * blocks + b] = Float(Float16(scale * Float(sum)))
         }
     }

@@ -6,7 +6,7 @@ public enum VectorMath {
     public static func rmsNorm(_ x: UnsafePointer<Float>, weight: [Float], epsilon: Float, count: Int, into out: UnsafeMutablePointer<Float>) {
         var sum: Double = 0
         for i in 0..<count { sum += Double(x[i]) * Double(x[i]) }
-        let scale = Float(1 / (sum / Double(count) + Double(epsilon)).squareRoot())
+        let scale = rmsScale(sumOfSquares: sum, count: count, epsilon: epsilon)
         weight.withUnsafeBufferPointer { w in
             for i in 0..<count { out[i] = x[i] * scale * w[i] }
         }
@@ -26,8 +26,8 @@ public enum VectorMath {
                 sumA += Double(a[j]) * Double(a[j])
                 sumB += Double(b[j]) * Double(b[j])
             }
-            let scaleA = Float(1 / (sumA / Double(count) + Double(epsilon)).squareRoot())
-            let scaleB = Float(1 / (sumB / Double(count) + Double(epsilon)).squareRoot())
+            let scaleA = rmsScale(sumOfSquares: sumA, count: count, epsilon: epsilon)
+            let scaleB = rmsScale(sumOfSquares: sumB, count: count, epsilon: epsilon)
             weight.withUnsafeBufferPointer { w in
                 for j in 0..<count {
                     out[i * count + j] = a[j] * scaleA * w[j]
@@ -39,27 +39,26 @@ public enum VectorMath {
         if i < n { rmsNorm(x + i * count, weight: weight, epsilon: epsilon, count: count, into: out + i * count) }
     }
 
+    /// 1 / sqrt(mean(x²) + eps), from Σx² in double.
+    @inline(__always)
+    static func rmsScale(sumOfSquares sum: Double, count: Int, epsilon: Float) -> Float {
+        Float(1 / (sum / Double(count) + Double(epsilon)).squareRoot())
+    }
+
     /// In-place softmax: e^(x − max) with glibc's `expf` (eight at a time through `LibmExp`,
     /// the same numbers), summed in double in element order, then scaled by 1 / sum.
     public static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
         let maxValue = maximum(x, count: count)
         var sum: Double = 0
-        LibmExp.table.withUnsafeBufferPointer { table in
-            let m = SIMD8<Float>(repeating: maxValue)
-            var i = 0
-            while i + 8 <= count {
-                let shifted = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - m
-                if LibmExp.covers(shifted) {
-                    let e = LibmExp.exp(shifted, table: table.baseAddress!)
-                    UnsafeMutableRawPointer(x + i).storeBytes(of: e, as: SIMD8<Float>.self)
-                    for lane in 0..<8 { sum += Double(e[lane]) }
-                } else {
-                    for j in i..<(i + 8) { x[j] = expf(x[j] - maxValue); sum += Double(x[j]) }
-                }
-                i += 8
-            }
-            while i < count { x[i] = expf(x[i] - maxValue); sum += Double(x[i]); i += 1 }
+        let m = SIMD8<Float>(repeating: maxValue)
+        var i = 0
+        while i + 8 <= count {
+            let e = LibmExp.expf(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - m)
+            UnsafeMutableRawPointer(x + i).storeBytes(of: e, as: SIMD8<Float>.self)
+            for lane in 0..<8 { sum += Double(e[lane]) }
+            i += 8
         }
+        while i < count { x[i] = expf(x[i] - maxValue); sum += Double(x[i]); i += 1 }
         let inv = Float(1 / sum)
         for i in 0..<count { x[i] *= inv }
     }
@@ -67,24 +66,17 @@ public enum VectorMath {
     /// SwiGLU's gating in place: g ← g / (1 + e^−g) · up, with glibc's `expf` (through
     /// `LibmExp` eight at a time), so each value is the one the plain expression gives.
     public static func gatedSiLU(_ g: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
-        LibmExp.table.withUnsafeBufferPointer { table in
-            var i = 0
-            while i + 8 <= count {
-                let v = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self)
-                if LibmExp.covers(-v) {
-                    let u = UnsafeRawPointer(up + i).loadUnaligned(as: SIMD8<Float>.self)
-                    let gated = v / (1 + LibmExp.exp(-v, table: table.baseAddress!)) * u
-                    UnsafeMutableRawPointer(g + i).storeBytes(of: gated, as: SIMD8<Float>.self)
-                } else {
-                    for j in i..<(i + 8) { g[j] = g[j] / (1 + expf(-g[j])) * up[j] }
-                }
-                i += 8
-            }
-            while i < count { g[i] = g[i] / (1 + expf(-g[i])) * up[i]; i += 1 }
+        var i = 0
+        while i + 8 <= count {
+            let v = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self)
+            let u = UnsafeRawPointer(up + i).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(g + i).storeBytes(of: v / (1 + LibmExp.expf(-v)) * u, as: SIMD8<Float>.self)
+            i += 8
         }
+        while i < count { g[i] = g[i] / (1 + expf(-g[i])) * up[i]; i += 1 }
     }
 
-    /// The largest of `count` values, sixteen lanes at a time. (A running `max` one value after
+    /// The largest of `count` values, sixteen lanes at a time (also `FastMath.softmax`'s). (A running `max` one value after
     /// another is a chain of dependent compares and blends, 2–3 times the cost of the whole
     /// vectorised exp.) Without NaNs the value is the same in any order, up to the sign of a
     /// zero, which x − max and e^(x − max) do not see.
