@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Reasoner speed: our engine and llama.cpp (llama-cpp-python) on the same GGUF, the same thread
 # count and the same prompt lengths, in one invocation; prints tokens/s and the ratios, and each
-# engine's time for a step of two sequences decoded together over one (scripts/llama-two-sequences.py).
+# engine's time for a step of two sequences decoded together over one (scripts/llama-two-sequences.py):
+# with caches of their own, and sharing the prompt's keys and values (as a reply's two streams do).
 #   scripts/bench-reasoner.sh [--threads N] [--prompt-tokens "64 256"] [--gen-tokens N]
 # Needs the reference environment: ../shared/reference/setup.sh --with-llama
 set -euo pipefail
@@ -22,7 +23,7 @@ REF=../shared/reference/llm_reference.py
 swift build -c release --product realtime-daemon >/dev/null
 bin="$(swift build -c release --show-bin-path)/realtime-daemon"
 model="$("$bin" models path reasoner)"
-printf '%-8s %-8s %12s %12s %12s %12s %9s %9s %10s %10s\n' threads prompt "ours pre/s" "llama pre/s" "ours dec/s" "llama dec/s" "pre ×" "dec ×" "2-seq ×" "llama 2-seq ×"
+printf '%-8s %-8s %12s %12s %12s %12s %9s %9s %10s %10s %12s %12s\n' threads prompt "ours pre/s" "llama pre/s" "ours dec/s" "llama dec/s" "pre ×" "dec ×" "2-seq ×" "llama 2-seq ×" "shared 2-seq ×" "llama shared ×"
 for p in $prompts; do
   ref=$("$PY" "$REF" bench --model "$model" --threads "$threads" --prompt-tokens "$p" --gen-tokens "$gen" 2>/dev/null | tail -1)
   ref2=$("$PY" scripts/llama-two-sequences.py --model "$model" --threads "$threads" --prompt-tokens "$p" --gen-tokens "$gen" 2>/dev/null | tail -1)
@@ -32,9 +33,11 @@ import json, sys
 t, p, ref, ours, ref2 = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4]), json.loads(sys.argv[5])
 rp, rd = ref["prefill_tokens_per_s"], ref["decode_tokens_per_s"]
 op, od = ours["prefill_tokens_per_s"], ours["decode_tokens_per_s"]
-print(f"{t:<8} {p:<8} {op:12.1f} {rp:12.1f} {od:12.1f} {rd:12.1f} {op/rp:9.2f} {od/rd:9.2f} {ours['two_sequence_step_ratio']:10.2f} {ref2['two_sequence_step_ratio']:10.2f}")
-q = ours["two_sequence_step_ratio_quartiles"]
-print(f"         two sequences, ours: median {ours['two_sequence_step_ratio']} (quartiles {q[0]}–{q[1]}) of one step at the same position", file=sys.stderr)
+print(f"{t:<8} {p:<8} {op:12.1f} {rp:12.1f} {od:12.1f} {rd:12.1f} {op/rp:9.2f} {od/rd:9.2f} {ours['two_sequence_step_ratio']:10.2f} {ref2['two_sequence_step_ratio']:10.2f}"
+      f" {ours['two_sequence_shared_prompt_step_ratio']:12.2f} {ref2['two_sequence_shared_prompt_step_ratio']:12.2f}")
+for key, what in [("two_sequence_step_ratio", "own caches"), ("two_sequence_shared_prompt_step_ratio", "sharing the prompt")]:
+    q = ours[key + "_quartiles"]
+    print(f"         two sequences ({what}), ours: median {ours[key]} (quartiles {q[0]}–{q[1]}) of one step at the same position", file=sys.stderr)
 print(f"         resident memory with the model loaded (ours): {ours['resident_mb']} MB", file=sys.stderr)
 PY
 done

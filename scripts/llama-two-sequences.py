@@ -2,7 +2,9 @@
 """llama.cpp's cost of decoding two sequences together, measured as `realtime-daemon bench
 reasoner` measures ours: the same prompt (BOS, then " hello" repeated), greedy continuation,
 and the time of `--gen-tokens` steps of two sequences (one batch of two tokens, each sequence
-with its own cache) over the time of as many steps of one. Prints one JSON object.
+with its own cache) over the time of as many steps of one; and the same for two sequences that
+share the prompt's cache cells (`llama_memory_seq_cp`, which shares cells rather than copying
+them), as ours share the conversation. Prints one JSON object.
 
 Runs in the reference environment (llama-cpp-python), with its context defaults as
 `llm_reference.py bench` uses them (flash attention off), through the library's C API, since
@@ -55,11 +57,17 @@ def main():
     def argmax(i):
         return int(np.ctypeslib.as_array(L.llama_get_logits_ith(ctx, i), shape=(n_vocab,)).argmax())
 
-    def run(sequences):
-        """Prefills each sequence with the prompt, then times gen-tokens steps of all of them."""
-        L.llama_memory_clear(L.llama_get_memory(ctx), True)
+    def run(sequences, sharing=False):
+        """Prefills each sequence with the prompt (or the first, the others sharing its cells),
+        then times gen-tokens steps of all of them."""
+        memory = L.llama_get_memory(ctx)
+        L.llama_memory_clear(memory, True)
         last = []
         for s in range(sequences):
+            if sharing and s > 0:
+                L.llama_memory_seq_cp(memory, 0, s, -1, -1)
+                last.append(last[0])
+                continue
             decode([(t, p, s, p == len(prompt) - 1) for p, t in enumerate(prompt)])
             last.append(argmax(len(prompt) - 1))
         t0 = time.perf_counter()
@@ -69,15 +77,17 @@ def main():
             last = [argmax(s) for s in range(sequences)]
         return time.perf_counter() - t0
 
-    one, two = float("inf"), float("inf")
+    one, two, shared = float("inf"), float("inf"), float("inf")
     for _ in range(a.repeats):
         one = min(one, run(1))
         two = min(two, run(2))
+        shared = min(shared, run(2, sharing=True))
     L.llama_batch_free(batch)
     L.llama_free(ctx)
     L.llama_model_free(model)
     print(json.dumps({"decode_tokens_per_s": round(a.gen_tokens / one, 1),
                       "two_sequence_step_ratio": round(two / one, 3),
+                      "two_sequence_shared_prompt_step_ratio": round(shared / one, 3),
                       "threads": a.threads, "prompt_tokens": a.prompt_tokens, "gen_tokens": a.gen_tokens}))
 
 

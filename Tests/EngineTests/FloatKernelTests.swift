@@ -86,6 +86,30 @@ import Testing
         }
     }
 
+    /// Attention's values over a prefix read from one cache and the rest from another: the
+    /// second sum goes on from the first, so the output is the single pass's, to the bit.
+    @Test func weightedSumInTwoRunsEqualsOnePass() {
+        var rng = SplitMix64(seed: 7)
+        for width in [64, 128, 80, 7] {
+            let stride = width + 3, count = 150
+            let rows = (0..<(count * stride)).map { _ in Float16(Float(rng.nextUnitDouble() * 6 - 3)) }
+            let weights = (0..<count).map { _ in Float(Float16(Float(rng.nextUnitDouble()))) }
+            var whole = [Float](repeating: 0, count: width)
+            rows.withUnsafeBufferPointer { rows in
+                weights.withUnsafeBufferPointer { w in
+                    VectorMath.weightedSum(rows.baseAddress!, stride: stride, weights: w.baseAddress!, count: count, width: width, into: &whole)
+                    for split in [0, 1, 16, 97, count] {
+                        var parts = [Float](repeating: .nan, count: width)
+                        VectorMath.weightedSum(rows.baseAddress!, stride: stride, weights: w.baseAddress!, count: split, width: width, into: &parts)
+                        VectorMath.weightedSum(rows.baseAddress! + split * stride, stride: stride, weights: w.baseAddress! + split,
+                                               count: count - split, width: width, into: &parts, continuing: true)
+                        #expect(parts.map(\.bitPattern) == whole.map(\.bitPattern), "width \(width), split \(split)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func transposedTotalsEqualLaneSums() {
         var rng = SplitMix64(seed: 9)
         for _ in 0..<200 {

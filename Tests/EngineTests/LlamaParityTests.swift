@@ -74,19 +74,49 @@ extension LlamaParityTests {
         #expect(together[1] == separateB)
     }
 
-    /// A cache that copies another's prefix and prefills the rest gives the logits of a cache
-    /// that prefilled everything (the layout of the copied keys and values is the cache's own).
-    @Test func copiedPrefixGivesTheSameLogits() throws {
+    /// A cache that reads another's prefix and prefills the rest gives the logits of a cache
+    /// that prefilled everything, alone and decoded together with the cache it reads from.
+    @Test func sharedPrefixGivesTheSameLogits() throws {
         let model = try LlamaModel(path: try ModelPaths.smolLM, threads: 2)
         let c = model.configuration
         let prompt = [1, 9690, 314, 28, 2683, 30, 216, 44]
         let full = KVCache(configuration: c, capacity: 16), donor = KVCache(configuration: c, capacity: 12)
-        let copy = KVCache(configuration: c, capacity: 16)
+        let borrower = KVCache(configuration: c, capacity: 16)
         let expected = try model.prefill(prompt, cache: full)
         _ = try model.prefill(Array(prompt.prefix(6)), cache: donor)
-        copy.copyPrefix(from: donor, count: 5)
-        #expect(copy.tokens == Array(prompt.prefix(5)))
-        #expect(try model.prefill(Array(prompt.dropFirst(5)), cache: copy) == expected)
+        borrower.sharePrefix(of: donor, count: 5)
+        #expect(borrower.tokens == Array(prompt.prefix(5)))
+        #expect(borrower.lender === donor && borrower.lentCount == 5)
+        #expect(try model.prefill(Array(prompt.dropFirst(5)), cache: borrower) == expected)
+        let donorAlone = KVCache(configuration: c, capacity: 12)
+        _ = try model.prefill(Array(prompt.prefix(6)), cache: donorAlone)
+        let together = try model.decode([(17, donor), (17, borrower)])
+        #expect(together[0] == (try model.decode([(17, donorAlone)])[0]))
+        #expect(together[1] == (try model.decode([(17, full)])[0]))
+    }
+
+    /// A lender that forgets positions it lent, and then overwrites them, first gives the cache
+    /// that read them a copy; sharing a borrower's prefix reads the lender's storage and copies
+    /// only what the borrower stores itself.
+    @Test func sharedPrefixSurvivesTheLendersChanges() throws {
+        let model = try LlamaModel(path: try ModelPaths.smolLM, threads: 2)
+        let c = model.configuration
+        let prompt = [1, 9690, 314, 28, 2683, 30, 216, 44]
+        let full = KVCache(configuration: c, capacity: 16)
+        let expected = try model.prefill(prompt, cache: full)
+        let donor = KVCache(configuration: c, capacity: 16), borrower = KVCache(configuration: c, capacity: 16)
+        _ = try model.prefill(Array(prompt.prefix(6)), cache: donor)
+        borrower.sharePrefix(of: donor, count: 6)
+        _ = try model.prefill([prompt[6]], cache: borrower)
+        // Sharing the borrower's seven tokens reads six from the donor and copies one.
+        let third = KVCache(configuration: c, capacity: 16)
+        third.sharePrefix(of: borrower, count: 7)
+        #expect(third.lender === donor && third.lentCount == 6 && third.tokens == Array(prompt.prefix(7)))
+        donor.truncate(to: 2)
+        _ = try model.prefill([5, 6, 7, 8, 9], cache: donor)  // overwrites positions 2…6
+        #expect(borrower.lender == nil && third.lender == nil)
+        #expect(try model.prefill([prompt[7]], cache: borrower) == expected)
+        #expect(try model.prefill([prompt[7]], cache: third) == expected)
     }
 
     @Test func promptLongerThanCacheIsAnError() throws {

@@ -7,16 +7,33 @@
 ///
 /// `tokens` records what the cache holds, so a new prompt that starts with the same tokens (a
 /// session's system prompt and history) reuses that prefix and only the rest is prefilled.
+///
+/// A cache can also read its first positions from another cache's storage (`sharePrefix`): the
+/// two streams of a reply share the conversation, which is then stored once, and attention
+/// reads it once for both when they are decoded together (`LlamaModel.attention` takes the
+/// rows of a head one after the other, so the second read comes from the core's cache).
 public final class KVCache: @unchecked Sendable {
     public let capacity: Int
     let layers: Int
     let kvHeads: Int
     let headDimension: Int
     var kvDimension: Int { kvHeads * headDimension }
-    let keys: UnsafeMutablePointer<Float16>
-    let values: UnsafeMutablePointer<Float16>
+    private let keys: UnsafeMutablePointer<Float16>
+    private let values: UnsafeMutablePointer<Float16>
     /// The tokens whose keys and values are stored, in order.
     public private(set) var tokens: [Int] = []
+    /// The cache whose storage holds this one's first `lentCount` positions (nil: all are here).
+    /// A cache that lends has no lender itself, so a lender's own storage holds what it lends.
+    public private(set) var lender: KVCache?
+    /// How many of the first positions are read from `lender`.
+    public private(set) var lentCount = 0
+    /// The caches that read a prefix of this one's storage.
+    private var borrowers: [WeakCache] = []
+
+    private final class WeakCache {
+        weak var cache: KVCache?
+        init(_ cache: KVCache) { self.cache = cache }
+    }
 
     public var count: Int { tokens.count }
     /// No room for another token (a reply ends here rather than failing).
@@ -33,20 +50,42 @@ public final class KVCache: @unchecked Sendable {
     }
 
     deinit {
+        lender?.forget(self)
         keys.deallocate()
         values.deallocate()
     }
 
-    /// Key head `head` of `layer`: `headDimension` values per position, positions contiguous.
+    /// Key head `head` of `layer` in this cache's own storage: `headDimension` values per
+    /// position, positions contiguous. Positions below `lentCount` are not stored here.
     @inline(__always)
-    func keys(layer: Int, head: Int) -> UnsafeMutablePointer<Float16> {
+    func ownKeys(layer: Int, head: Int) -> UnsafeMutablePointer<Float16> {
         keys + (layer * kvHeads + head) * capacity * headDimension
     }
 
-    /// Value head `head` of `layer`, laid out as `keys(layer:head:)`.
+    /// Value head `head` of `layer` in this cache's own storage, laid out as `ownKeys`.
     @inline(__always)
-    func values(layer: Int, head: Int) -> UnsafeMutablePointer<Float16> {
+    func ownValues(layer: Int, head: Int) -> UnsafeMutablePointer<Float16> {
         values + (layer * kvHeads + head) * capacity * headDimension
+    }
+
+    /// Where a head's positions are: the first `split` at `lent` (the lender's storage), the
+    /// others at their offsets from `own`.
+    struct HeadStorage {
+        let lent: UnsafePointer<Float16>
+        let own: UnsafePointer<Float16>
+        let split: Int
+    }
+
+    @inline(__always)
+    func keyStorage(layer: Int, head: Int) -> HeadStorage {
+        HeadStorage(lent: UnsafePointer((lender ?? self).ownKeys(layer: layer, head: head)),
+                    own: UnsafePointer(ownKeys(layer: layer, head: head)), split: lentCount)
+    }
+
+    @inline(__always)
+    func valueStorage(layer: Int, head: Int) -> HeadStorage {
+        HeadStorage(lent: UnsafePointer((lender ?? self).ownValues(layer: layer, head: head)),
+                    own: UnsafePointer(ownValues(layer: layer, head: head)), split: lentCount)
     }
 
     /// Length of the longest prefix of `prompt` already stored.
@@ -56,24 +95,69 @@ public final class KVCache: @unchecked Sendable {
         return n
     }
 
-    /// Forgets everything after the first `count` tokens.
+    /// Forgets everything after the first `count` tokens. Caches that read more than that of
+    /// this one's storage first copy what they read, since it is about to be overwritten.
     public func truncate(to count: Int) {
-        if count < tokens.count { tokens.removeLast(tokens.count - count) }
+        guard count < tokens.count else { return }
+        for borrower in liveBorrowers() where borrower.lentCount > count { borrower.detach() }
+        tokens.removeLast(tokens.count - count)
+        if lentCount > count { lentCount = count }
+        if lentCount == 0 { releaseLender() }
     }
 
-    /// Makes this cache hold the first `count` tokens of `other` (same model), copying their keys
-    /// and values instead of computing them again: two streams that share a prompt prefill it once.
-    public func copyPrefix(from other: KVCache, count: Int) {
+    /// Makes this cache hold the first `count` tokens of `other` (same model) without computing
+    /// them again: two streams that share a prompt prefill it once. The keys and values are read
+    /// from the storage that holds them (`other`'s, or its lender's), not copied; only what
+    /// `other` itself stores beyond its lender's part is copied.
+    public func sharePrefix(of other: KVCache, count: Int) {
         precondition(other.layers == layers && other.kvHeads == kvHeads && other.headDimension == headDimension,
                      "caches of different models")
         let n = Swift.min(count, other.count, capacity)
+        guard other !== self else { truncate(to: n); return }
+        // What this cache lends is about to change: its borrowers keep their own copies (which
+        // also leaves `other` without a lender if it was one of them).
+        for borrower in liveBorrowers() { borrower.detach() }
+        releaseLender()
+        let root = other.lender ?? other
+        let lent = other.lender == nil ? n : Swift.min(n, other.lentCount)
+        if lent > 0 {
+            lender = root
+            lentCount = lent
+            root.borrowers.append(WeakCache(self))
+        }
+        copy(from: other, positions: lent..<n)
+        tokens = Array(other.tokens.prefix(n))
+    }
+
+    /// Copies the lent positions into this cache's own storage and stops borrowing.
+    private func detach() {
+        guard let lender else { return }
+        copy(from: lender, positions: 0..<lentCount)
+        releaseLender()
+    }
+
+    private func releaseLender() {
+        lender?.forget(self)
+        lender = nil
+        lentCount = 0
+    }
+
+    private func forget(_ borrower: KVCache) {
+        borrowers.removeAll { $0.cache == nil || $0.cache === borrower }
+    }
+
+    private func liveBorrowers() -> [KVCache] { borrowers.compactMap(\.cache) }
+
+    /// Copies `positions` of `source`'s own storage into this cache's own storage.
+    private func copy(from source: KVCache, positions: Range<Int>) {
+        guard !positions.isEmpty else { return }
+        let d = headDimension, start = positions.lowerBound * d, n = positions.count * d
         for layer in 0..<layers {
             for head in 0..<kvHeads {
-                keys(layer: layer, head: head).update(from: other.keys(layer: layer, head: head), count: n * headDimension)
-                values(layer: layer, head: head).update(from: other.values(layer: layer, head: head), count: n * headDimension)
+                (ownKeys(layer: layer, head: head) + start).update(from: source.ownKeys(layer: layer, head: head) + start, count: n)
+                (ownValues(layer: layer, head: head) + start).update(from: source.ownValues(layer: layer, head: head) + start, count: n)
             }
         }
-        tokens = Array(other.tokens.prefix(n))
     }
 
     func append(_ newTokens: some Sequence<Int>) { tokens.append(contentsOf: newTokens) }

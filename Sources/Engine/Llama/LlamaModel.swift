@@ -103,8 +103,8 @@ public final class LlamaModel: @unchecked Sendable {
                 applyRotary(scratch.key + i * kv, heads: c.kvHeads, angles: angles[i])
                 let d = c.headDimension, cache = rows[i].cache
                 for head in 0..<c.kvHeads {
-                    let k = cache.keys(layer: l, head: head) + positions[i] * d
-                    let v = cache.values(layer: l, head: head) + positions[i] * d
+                    let k = cache.ownKeys(layer: l, head: head) + positions[i] * d
+                    let v = cache.ownValues(layer: l, head: head) + positions[i] * d
                     for j in 0..<d {
                         k[j] = Float16(scratch.key[i * kv + head * d + j])
                         v[j] = Float16(scratch.value[i * kv + head * d + j])
@@ -185,22 +185,25 @@ public final class LlamaModel: @unchecked Sendable {
     }
 
     /// Causal grouped-query attention into `scratch.attended`: each row attends to its
-    /// sequence's cache up to and including its own position. With `quantizing` (and heads of
-    /// whole 32-element blocks), each head's output is also quantized by the thread that
-    /// computed it, for the output projection: done afterwards, that is serial work per row.
+    /// sequence's cache up to and including its own position. The work is taken head by head,
+    /// all rows of a head one after the other: rows whose caches share a prefix (`KVCache.
+    /// sharePrefix`) then read it from memory once, and the heads of a group read their key and
+    /// value head from the core's cache. With `quantizing` (and heads of whole 32-element
+    /// blocks), each head's output is also quantized by the thread that computed it, for the
+    /// output projection: done afterwards, that is serial work per row.
     func attention(rows: [Row], positions: [Int], layer: Int, scratch: Scratch, quantizing: Bool) -> Activations {
         let c = configuration
         let d = c.headDimension, e = c.embedding, group = c.heads / c.kvHeads
         let scale = 1 / Float(d).squareRoot()
-        let work = rows.count * c.heads
+        let n = rows.count
         let maxPosition = positions.max() ?? 0
-        let quantized = quantizing && d % 32 == 0 ? QuantizedActivations(rows: rows.count, columns: e) : nil
-        Parallel.chunks(work, threads: threads) { range in
+        let quantized = quantizing && d % 32 == 0 ? QuantizedActivations(rows: n, columns: e) : nil
+        Parallel.chunks(n * c.heads, threads: threads) { range in
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: maxPosition + 1)
             let q = UnsafeMutablePointer<Float>.allocate(capacity: d)
             defer { scores.deallocate(); q.deallocate() }
             for item in range {
-                let i = item / c.heads, head = item % c.heads
+                let head = item / n, i = item % n
                 let kvHead = head / group
                 // The query and the attention weights are rounded to float16, as llama.cpp's
                 // products with its float16 cache convert them (flash attention off, its
@@ -210,16 +213,19 @@ public final class LlamaModel: @unchecked Sendable {
                 let out = scratch.attended + i * e + head * d
                 let cache = rows[i].cache
                 let span = positions[i] + 1
-                VectorMath.dots(q, rows: cache.keys(layer: layer, head: kvHead), stride: d,
-                                count: span, width: d, scale: scale, into: scores)
+                let keys = cache.keyStorage(layer: layer, head: kvHead), values = cache.valueStorage(layer: layer, head: kvHead)
+                let lent = min(keys.split, span)
+                VectorMath.dots(q, rows: keys.lent, stride: d, count: lent, width: d, scale: scale, into: scores)
+                VectorMath.dots(q, rows: keys.own + lent * d, stride: d, count: span - lent, width: d, scale: scale, into: scores + lent)
                 VectorMath.softmax(scores, count: span)
                 for p in 0..<span { scores[p] = Float(Float16(scores[p])) }
-                VectorMath.weightedSum(cache.values(layer: layer, head: kvHead), stride: d,
-                                       weights: scores, count: span, width: d, into: out)
+                VectorMath.weightedSum(values.lent, stride: d, weights: scores, count: lent, width: d, into: out)
+                VectorMath.weightedSum(values.own + lent * d, stride: d, weights: scores + lent, count: span - lent,
+                                       width: d, into: out, continuing: true)
                 quantized?.quantize(row: i, blocks: (head * d / 32)..<((head + 1) * d / 32), from: scratch.attended + i * e)
             }
         }
-        return Activations(scratch.attended, rows: rows.count, columns: e, quantized: quantized)
+        return Activations(scratch.attended, rows: n, columns: e, quantized: quantized)
     }
 
     /// The input of one or more linear layers: float rows, and their 8-bit quantization made on

@@ -29,7 +29,8 @@ struct DecodingStream {
     }
 
     /// Makes the cache hold `prompt` and leaves its logits pending: reuses the longest common
-    /// prefix (of this cache, or of `donor` if it shares more) and prefills the rest.
+    /// prefix (of this cache, or of `donor` if it shares more, read from the donor's storage)
+    /// and prefills the rest.
     /// Returns the number of tokens computed.
     mutating func load(_ prompt: [Int], model: LlamaModel, donor: KVCache? = nil) throws(EngineError) -> Int {
         guard !prompt.isEmpty else { throw .invalidArgument("empty prompt") }
@@ -38,7 +39,7 @@ struct DecodingStream {
         if let donor, donor !== cache {
             let shared = donor.commonPrefix(with: prompt)
             if shared > reuse + 8 {
-                cache.copyPrefix(from: donor, count: shared)
+                cache.sharePrefix(of: donor, count: shared)
                 reuse = shared
             }
         }

@@ -192,15 +192,22 @@ public enum VectorMath {
     }
 
     /// out = Σ_p weights[p]·rows[p] over `count` float16 rows of `width` elements, `stride`
-    /// elements apart. Each element is the same chain of fused multiply-adds, in row order, as
-    /// `addScaled` row after row into zeros gives; but 64 elements at a time are summed in
-    /// registers over all the rows, where row after row would store and reload `out` each time
-    /// (attention's values: a load and a store per multiply-add, each waiting on the last).
+    /// elements apart; with `continuing`, out += that, the sums going on from out's values as if
+    /// the rows had followed those summed into it. Each element is the same chain of fused
+    /// multiply-adds, in row order, as `addScaled` row after row gives; but 64 elements at a time
+    /// are summed in registers over all the rows, where row after row would store and reload
+    /// `out` each time (attention's values: a load and a store per multiply-add, each waiting on
+    /// the last).
     public static func weightedSum(_ rows: UnsafePointer<Float16>, stride: Int, weights: UnsafePointer<Float>, count: Int,
-                                   width: Int, into out: UnsafeMutablePointer<Float>) {
+                                   width: Int, into out: UnsafeMutablePointer<Float>, continuing: Bool = false) {
         var column = 0
         while column + 64 <= width {
+            let o = UnsafeMutableRawPointer(out + column)
             var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+            if continuing {
+                a0 = o.loadUnaligned(as: SIMD16<Float>.self); a1 = o.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+                a2 = o.loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self); a3 = o.loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+            }
             var row = rows + column
             for p in 0..<count {
                 let w = SIMD16<Float>(repeating: weights[p])
@@ -210,7 +217,6 @@ public enum VectorMath {
                 a3.addProduct(VectorConversions.widen(row + 48), w)
                 row += stride
             }
-            let o = UnsafeMutableRawPointer(out + column)
             o.storeBytes(of: a0, as: SIMD16<Float>.self)
             o.storeBytes(of: a1, toByteOffset: 64, as: SIMD16<Float>.self)
             o.storeBytes(of: a2, toByteOffset: 128, as: SIMD16<Float>.self)
@@ -218,7 +224,7 @@ public enum VectorMath {
             column += 64
         }
         guard column < width else { return }
-        (out + column).update(repeating: 0, count: width - column)
+        if !continuing { (out + column).update(repeating: 0, count: width - column) }
         for p in 0..<count { addScaled(rows + p * stride + column, weights[p], into: out + column, count: width - column) }
     }
 

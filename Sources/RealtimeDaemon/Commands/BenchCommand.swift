@@ -16,7 +16,9 @@ struct BenchCommand: ParsableCommand {
                 The prompt is BOS followed by ' hello' repeated, as llm_reference.py bench builds it. \
                 Prefill and decode report the best of the repeats. two_sequence_step_ratio is the median, over \
                 every generated position of every repeat, of a two-sequence step's time over a one-sequence \
-                step's at the same position, the two alternating; the quartiles show its spread.
+                step's at the same position, the two alternating; the quartiles show its spread. It decodes \
+                two sequences with caches of their own; two_sequence_shared_prompt_step_ratio decodes two \
+                that share the prompt's keys and values, as the two streams of a reply share the conversation.
                 """)
 
         @OptionGroup var options: GlobalOptions
@@ -46,7 +48,7 @@ struct BenchCommand: ParsableCommand {
             let prompt = [tokenizer.bos ?? 0] + Array(repeating: hello, count: promptTokens - 1)
             let capacity = promptTokens + genTokens + 8
             var bestPrefill = Double.infinity, bestDecode = Double.infinity
-            var stepRatios: [Double] = []
+            var stepRatios: [Double] = [], sharedStepRatios: [Double] = []
             for _ in 0..<repeats {
                 let cache = KVCache(configuration: llm.configuration, capacity: capacity)
                 var t = Date()
@@ -57,15 +59,18 @@ struct BenchCommand: ParsableCommand {
                     logits = try llm.decode([(Sampler.argmax(logits), cache)])[0]
                 }
                 bestDecode = min(bestDecode, Date().timeIntervalSince(t))
-                stepRatios += try twoSequenceStepRatios(llm, prompt: prompt, capacity: capacity)
+                stepRatios += try twoSequenceStepRatios(llm, prompt: prompt, capacity: capacity, sharingPrompt: false)
+                sharedStepRatios += try twoSequenceStepRatios(llm, prompt: prompt, capacity: capacity, sharingPrompt: true)
             }
-            stepRatios.sort()
+            func median(_ r: [Double]) -> Double { (r.sorted()[r.count / 2] * 1000).rounded() / 1000 }
+            func quartiles(_ r: [Double]) -> [Double] { let s = r.sorted(); return [s[s.count / 4], s[s.count * 3 / 4]].map { ($0 * 1000).rounded() / 1000 } }
             let result: [String: Any] = [
                 "prefill_tokens_per_s": (Double(promptTokens) / bestPrefill * 10).rounded() / 10,
                 "decode_tokens_per_s": (Double(genTokens) / bestDecode * 10).rounded() / 10,
-                "two_sequence_step_ratio": (stepRatios[stepRatios.count / 2] * 1000).rounded() / 1000,
-                "two_sequence_step_ratio_quartiles": [stepRatios[stepRatios.count / 4], stepRatios[stepRatios.count * 3 / 4]]
-                    .map { ($0 * 1000).rounded() / 1000 },
+                "two_sequence_step_ratio": median(stepRatios),
+                "two_sequence_step_ratio_quartiles": quartiles(stepRatios),
+                "two_sequence_shared_prompt_step_ratio": median(sharedStepRatios),
+                "two_sequence_shared_prompt_step_ratio_quartiles": quartiles(sharedStepRatios),
                 "threads": threads, "prompt_tokens": promptTokens, "gen_tokens": genTokens,
                 "resident_mb": Self.residentMegabytes(),
             ]
@@ -79,14 +84,17 @@ struct BenchCommand: ParsableCommand {
         /// The time of a step of two sequences over that of a step of one, at each position: three
         /// caches hold the prompt, and a one-sequence step and a two-sequence step alternate, so
         /// that both see the same machine (a shared host's other load comes and goes within
-        /// seconds, which made separately timed phases disagree by up to 15%).
-        func twoSequenceStepRatios(_ llm: LlamaModel, prompt: [Int], capacity: Int) throws -> [Double] {
+        /// seconds, which made separately timed phases disagree by up to 15%). With `sharingPrompt`
+        /// the second of the pair reads the prompt from the first's cache (`KVCache.sharePrefix`,
+        /// as `DecodingStream.load` shares the conversation) and prefills only its last token.
+        func twoSequenceStepRatios(_ llm: LlamaModel, prompt: [Int], capacity: Int, sharingPrompt: Bool) throws -> [Double] {
             let one = KVCache(configuration: llm.configuration, capacity: capacity)
             let a = KVCache(configuration: llm.configuration, capacity: capacity)
             let b = KVCache(configuration: llm.configuration, capacity: capacity)
             var lone = try llm.prefill(prompt, cache: one)
             var la = try llm.prefill(prompt, cache: a)
-            var lb = try llm.prefill(prompt, cache: b)
+            if sharingPrompt { b.sharePrefix(of: a, count: prompt.count - 1) }
+            var lb = try llm.prefill(Array(prompt[b.count...]), cache: b)
             var ratios: [Double] = []
             for _ in 0..<genTokens {
                 var t = Date()
