@@ -185,12 +185,13 @@ public final class LlamaModel: @unchecked Sendable {
     }
 
     /// Causal grouped-query attention into `scratch.attended`: each row attends to its
-    /// sequence's cache up to and including its own position. The work is taken head by head,
-    /// all rows of a head one after the other: rows whose caches share a prefix (`KVCache.
-    /// sharePrefix`) then read it from memory once, and the heads of a group read their key and
-    /// value head from the core's cache. With `quantizing` (and heads of whole 32-element
-    /// blocks), each head's output is also quantized by the thread that computed it, for the
-    /// output projection: done afterwards, that is serial work per row.
+    /// sequence's cache up to and including its own position. The work is taken key/value head
+    /// by key/value head, then row by row, then query head by query head: the query heads that
+    /// read one key/value head of one row follow each other, and so do the rows whose caches
+    /// share a prefix (`KVCache.sharePrefix`), so that the second and third reads of the same
+    /// keys and values come from the core's cache. With `quantizing` (and heads of whole
+    /// 32-element blocks), each head's output is also quantized by the thread that computed
+    /// it, for the output projection: done afterwards, that is serial work per row.
     func attention(rows: [Row], positions: [Int], layer: Int, scratch: Scratch, quantizing: Bool) -> Activations {
         let c = configuration
         let d = c.headDimension, e = c.embedding, group = c.heads / c.kvHeads
@@ -203,8 +204,8 @@ public final class LlamaModel: @unchecked Sendable {
             let q = UnsafeMutablePointer<Float>.allocate(capacity: d)
             defer { scores.deallocate(); q.deallocate() }
             for item in range {
-                let head = item / n, i = item % n
-                let kvHead = head / group
+                let kvHead = item / (group * n), i = item / group % n
+                let head = kvHead * group + item % group
                 // The query and the attention weights are rounded to float16, as llama.cpp's
                 // products with its float16 cache convert them (flash attention off, its
                 // default on CPU): the same numbers, which keeps greedy decoding on its tokens.
