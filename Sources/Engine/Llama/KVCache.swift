@@ -11,7 +11,8 @@
 /// A cache can also read its first positions from another cache's storage (`sharePrefix`): the
 /// two streams of a reply share the conversation, which is then stored once, and attention
 /// reads it once for both when they are decoded together (`LlamaModel.attention` takes the
-/// rows of a head one after the other, so the second read comes from the core's cache).
+/// rows of a key/value head one after the other, so the second read comes from the core's
+/// cache).
 public final class KVCache: @unchecked Sendable {
     public let capacity: Int
     let layers: Int
@@ -68,24 +69,20 @@ public final class KVCache: @unchecked Sendable {
         values + (layer * kvHeads + head) * capacity * headDimension
     }
 
-    /// Where a head's positions are: the first `split` at `lent` (the lender's storage), the
-    /// others at their offsets from `own`.
+    /// Where a key/value head's positions are: the first `split` at `lentKeys` and `lentValues`
+    /// (the lender's storage), the others at their offsets from `ownKeys` and `ownValues`.
     struct HeadStorage {
-        let lent: UnsafePointer<Float16>
-        let own: UnsafePointer<Float16>
+        let lentKeys, lentValues, ownKeys, ownValues: UnsafePointer<Float16>
         let split: Int
     }
 
     @inline(__always)
-    func keyStorage(layer: Int, head: Int) -> HeadStorage {
-        HeadStorage(lent: UnsafePointer((lender ?? self).ownKeys(layer: layer, head: head)),
-                    own: UnsafePointer(ownKeys(layer: layer, head: head)), split: lentCount)
-    }
-
-    @inline(__always)
-    func valueStorage(layer: Int, head: Int) -> HeadStorage {
-        HeadStorage(lent: UnsafePointer((lender ?? self).ownValues(layer: layer, head: head)),
-                    own: UnsafePointer(ownValues(layer: layer, head: head)), split: lentCount)
+    func storage(layer: Int, head: Int) -> HeadStorage {
+        let holder = lender ?? self
+        return HeadStorage(lentKeys: UnsafePointer(holder.ownKeys(layer: layer, head: head)),
+                           lentValues: UnsafePointer(holder.ownValues(layer: layer, head: head)),
+                           ownKeys: UnsafePointer(ownKeys(layer: layer, head: head)),
+                           ownValues: UnsafePointer(ownValues(layer: layer, head: head)), split: lentCount)
     }
 
     /// Length of the longest prefix of `prompt` already stored.

@@ -214,14 +214,15 @@ public final class LlamaModel: @unchecked Sendable {
                 let out = scratch.attended + i * e + head * d
                 let cache = rows[i].cache
                 let span = positions[i] + 1
-                let keys = cache.keyStorage(layer: layer, head: kvHead), values = cache.valueStorage(layer: layer, head: kvHead)
-                let lent = min(keys.split, span)
-                VectorMath.dots(q, rows: keys.lent, stride: d, count: lent, width: d, scale: scale, into: scores)
-                VectorMath.dots(q, rows: keys.own + lent * d, stride: d, count: span - lent, width: d, scale: scale, into: scores + lent)
+                let storage = cache.storage(layer: layer, head: kvHead)
+                let lent = min(storage.split, span)
+                VectorMath.dots(q, rows: storage.lentKeys, stride: d, count: lent, width: d, scale: scale, into: scores)
+                VectorMath.dots(q, rows: storage.ownKeys + lent * d, stride: d, count: span - lent, width: d, scale: scale,
+                                into: scores + lent)
                 VectorMath.softmax(scores, count: span)
                 for p in 0..<span { scores[p] = Float(Float16(scores[p])) }
-                VectorMath.weightedSum(values.lent, stride: d, weights: scores, count: lent, width: d, into: out)
-                VectorMath.weightedSum(values.own + lent * d, stride: d, weights: scores + lent, count: span - lent,
+                VectorMath.weightedSum(storage.lentValues, stride: d, weights: scores, count: lent, width: d, into: out)
+                VectorMath.weightedSum(storage.ownValues + lent * d, stride: d, weights: scores + lent, count: span - lent,
                                        width: d, into: out, continuing: true)
                 quantized?.quantize(row: i, blocks: (head * d / 32)..<((head + 1) * d / 32), from: scratch.attended + i * e)
             }

@@ -76,10 +76,10 @@ public enum VectorMath {
         while i < count { g[i] = g[i] / (1 + expf(-g[i])) * up[i]; i += 1 }
     }
 
-    /// The largest of `count` values, sixteen lanes at a time (also `FastMath.softmax`'s). (A running `max` one value after
-    /// another is a chain of dependent compares and blends, 2–3 times the cost of the whole
-    /// vectorised exp.) Without NaNs the value is the same in any order, up to the sign of a
-    /// zero, which x − max and e^(x − max) do not see.
+    /// The largest of `count` values, sixteen lanes at a time (also `FastMath.softmax`'s). (A
+    /// running `max` one value after another is a chain of dependent compares and blends, 2–3
+    /// times the cost of the whole vectorised exp.) Without NaNs the value is the same in any
+    /// order, up to the sign of a zero, which x − max and e^(x − max) do not see.
     static func maximum(_ x: UnsafePointer<Float>, count: Int) -> Float {
         var maxima = SIMD16<Float>(repeating: -.infinity)
         var i = 0
