@@ -34,6 +34,7 @@ let package = Package(
     products: [
         .executable(name: "realtime-daemon", targets: ["RealtimeDaemon"]),
         .executable(name: "rtbench", targets: ["RTBench"]),
+        .executable(name: "rtd-fuzz", targets: ["RTDFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -47,6 +48,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         systemLibrary("CAlsa", pkgConfig: "alsa", apt: ["libasound2-dev"]),
@@ -63,16 +65,31 @@ let package = Package(
             dependencies: ["CAlsa", "COpus", "COgg", "CSndfile", "CSoxr", "Engine"],
             swiftSettings: optimised
         ),
+        // The numeric engine: kernels, model file readers, Whisper, the reasoner, replies. It
+        // depends on OpenBLAS alone, so the fuzzers build it (and what reads client input) quickly.
         .target(
             name: "Engine",
+            dependencies: ["COpenBLAS"],
+            swiftSettings: optimised + instructionSets
+        ),
+        // Where model files come from: fetched from the package index, verified, found.
+        .target(
+            name: "ModelStore",
             dependencies: [
-                "COpenBLAS",
+                "Engine",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
-                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The remote reasoner: an OpenAI-compatible server over HTTP.
+        .target(
+            name: "RemoteEngine",
+            dependencies: [
+                "Engine",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            ],
-            swiftSettings: optimised + instructionSets
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
         .target(
             name: "TTS",
@@ -82,7 +99,7 @@ let package = Package(
         .executableTarget(
             name: "RealtimeDaemon",
             dependencies: [
-                "Streaming", "Engine", "TTS", "CSystemd",
+                "Streaming", "Engine", "ModelStore", "RemoteEngine", "TTS", "CSystemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -90,25 +107,39 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .executableTarget(
             name: "RTBench",
             dependencies: [
-                "Streaming", "Engine", "TTS",
+                "Streaming", "Engine", "ModelStore", "TTS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        // Fuzz harnesses (scripts/fuzz.sh builds them with libFuzzer; an ordinary build replays inputs).
+        .executableTarget(
+            name: "RTDFuzz",
+            dependencies: ["Engine", "Streaming", "TTS"],
+            swiftSettings: optimised
         ),
         .testTarget(name: "StreamingTests", dependencies: ["Streaming"]),
         .testTarget(name: "RTBenchTests", dependencies: ["RTBench", "Streaming", "TestSupport"], exclude: ["Clients"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Streaming", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "ModelStore", "RemoteEngine", "Streaming", "TestSupport",
+                                                       .product(name: "Crypto", package: "swift-crypto")],
                     exclude: ["Fixtures"], swiftSettings: instructionSets),
-        .testTarget(name: "TTSTests", dependencies: ["TTS", "Engine", "Streaming", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "TTSTests", dependencies: ["TTS", "Engine", "ModelStore", "Streaming", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "RealtimeDaemonTests", dependencies: [
-            "RealtimeDaemon", "Streaming", "Engine", "TTS", "TestSupport",
+            "RealtimeDaemon", "Streaming", "Engine", "ModelStore", "RemoteEngine", "TTS", "TestSupport",
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
         ], exclude: ["Clients"]),
     ],

@@ -12,12 +12,17 @@ venv="${RTD_TEST_VENV:-$HOME/.cache/realtime-daemon/test-venv}"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "openai>=2.0" "websockets>=13" numpy "playwright>=1.50" \
   "llama-cpp-python[server]==0.3.36"
 export RTD_TEST_PYTHON="$venv/bin/python"
-# Optimised build (the models are compute-heavy; DESIGN.md): the tests run against it, with
-# -enable-testing so that test targets may use @testable imports.
-flags=(-c release -Xswiftc -enable-testing)
-swift build "${flags[@]}" --product realtime-daemon
-swift build "${flags[@]}" --product rtbench
-"$(swift build "${flags[@]}" --show-bin-path)/realtime-daemon" models fetch
+# The same optimised build as command 1 (scripts/build.sh), so a machine set up with it
+# compiles only the test targets here.
+read -r -a flags <<< "$(scripts/build.sh --flags)"
+bin="$(scripts/build.sh realtime-daemon rtbench)/realtime-daemon"
+"$bin" models fetch
+# The tests' own process runs models too: give it the kernels the daemon would choose (the
+# daemon's processes choose for themselves; a value set by the user wins).
+if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
+  core="$("$bin" doctor --json --no-benchmark --set audio.enabled=off 2>/dev/null | python3 -c 'import json,sys; b=json.load(sys.stdin)["blas"]; print(b["core"] if b["source"]=="chosen" else "")' || true)"
+  [ -n "$core" ] && export OPENBLAS_CORETYPE="$core" && echo "tests run OpenBLAS's $core kernels (chosen for this processor)"
+fi
 # One test at a time: most tests run the real models, daemons, a browser or llama.cpp's server on
 # two cores, and run side by side they starved each other (and the test process's two
 # cooperative threads) for tens of seconds, which made live timings meaningless. Serially the

@@ -1,4 +1,5 @@
 import Engine
+import ModelStore
 import Foundation
 import Streaming
 import TTS

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import ModelStore
 import Foundation
 
 extension RTBenchCommand {
@@ -25,6 +26,7 @@ extension RTBenchCommand {
         var modelsDirectory: String?
 
         func run() throws {
+            BLASStartup.ensureSuitableKernels()  // the voice's products need the right kernels
             var texts = Corpus.questions
             if let questions {
                 guard let content = try? String(contentsOfFile: questions, encoding: .utf8) else {

@@ -1,5 +1,6 @@
-import Glibc
 import ArgumentParser
+import Engine
+import Glibc
 
 @main
 struct RealtimeDaemonCommand: AsyncParsableCommand {
@@ -14,11 +15,13 @@ struct RealtimeDaemonCommand: AsyncParsableCommand {
             variable or --set KEY=VALUE; `realtime-daemon config keys` lists them.
             """,
         version: version,
-        subcommands: [ServeCommand.self, GenerateCommand.self, TranscribeCommand.self, SpeakCommand.self, ConverseCommand.self, ModelsCommand.self, ConfigCommand.self, BenchCommand.self],
+        subcommands: [ServeCommand.self, DoctorCommand.self, GenerateCommand.self, TranscribeCommand.self, SpeakCommand.self, ConverseCommand.self, ModelsCommand.self, ConfigCommand.self, BenchCommand.self],
         defaultSubcommand: nil
     )
 
     static func main() async {
+        // Before anything computes (it may start the process again with the right kernels).
+        BLASStartup.ensureSuitableKernels()
         MemoryTuning.keepFreedBlocks()
         do {
             var command = try parseAsRoot()

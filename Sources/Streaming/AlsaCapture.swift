@@ -29,6 +29,10 @@ public final class AlsaCapture: @unchecked Sendable {
             defer { raw.deallocate(); converted.deallocate() }
             var pacer = RealTimePacer()
             while runner.shouldRun {
+                if pcm.hasClock, case .failed(let code) = pcm.waitReady(milliseconds: 200) {
+                    status.failure.store(code, ordering: .relaxed)
+                    return
+                }
                 switch pcm.read(into: raw) {
                 case .frames(let n) where n > 0:
                     SampleConversion.int16ToFloat(UnsafeBufferPointer(rebasing: raw[0..<n]), into: converted)

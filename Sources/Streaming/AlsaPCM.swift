@@ -53,12 +53,14 @@ public final class AlsaPCM: @unchecked Sendable {
         let device = configuration.device
         func fail(_ op: String, _ code: Int32) -> StreamingError { .alsa(device: device, operation: op, message: alsaMessage(code)) }
 
+        // Non-blocking, so no call can hang on a device that stops answering: the audio threads
+        // wait with a timeout (`waitReady`) and can always be stopped.
         var pcm: OpaquePointer?
         let opened: Int32
         if let text = configuration.configText {
-            opened = rt_alsa_open_with_config(&pcm, device, stream, 0, text)
+            opened = rt_alsa_open_with_config(&pcm, device, stream, SND_PCM_NONBLOCK, text)
         } else {
-            opened = snd_pcm_open(&pcm, device, stream, 0)
+            opened = snd_pcm_open(&pcm, device, stream, SND_PCM_NONBLOCK)
         }
         guard opened >= 0, let pcm else { throw fail("open", opened) }
         handle = pcm
@@ -132,8 +134,24 @@ public final class AlsaPCM: @unchecked Sendable {
         snd_pcm_prepare(handle)
     }
 
-    /// Lets buffered playback frames finish.
-    public func drain() { snd_pcm_drain(handle) }
+    /// Waits up to `milliseconds` for the device to be ready for the next transfer. An xrun
+    /// found while waiting is recovered (and reported); a device gone for good is `.failed`.
+    public func waitReady(milliseconds: Int32) -> Transfer {
+        let r = snd_pcm_wait(handle, milliseconds)
+        if r >= 0 { return .frames(Int(r)) }
+        return outcome(snd_pcm_sframes_t(r))
+    }
+
+    /// Lets buffered playback frames finish, for at most `limit`; what is left then is dropped
+    /// (a device that stopped consuming cannot hold up shutdown).
+    public func drain(limit: Duration = .seconds(2)) {
+        let deadline = ContinuousClock.now + limit
+        var delay: snd_pcm_sframes_t = 0
+        while ContinuousClock.now < deadline, snd_pcm_delay(handle, &delay) == 0, delay > 0 {
+            usleep(10_000)
+        }
+        snd_pcm_drop(handle)
+    }
 
     private func outcome(_ n: snd_pcm_sframes_t) -> Transfer {
         if n >= 0 { return .frames(Int(n)) }

@@ -1,3 +1,4 @@
+import Glibc
 import Synchronization
 
 /// Speaker playback on a dedicated thread: the session writes float samples into a lock-free ring
@@ -59,7 +60,14 @@ public final class AlsaPlayback: @unchecked Sendable {
                 SampleConversion.floatToInt16(UnsafeBufferPointer(samples), into: raw)
                 var offset = 0
                 while offset < period, runner.shouldRun {
+                    if pcm.hasClock, case .failed(let code) = pcm.waitReady(milliseconds: 200) {
+                        status.failure.store(code, ordering: .relaxed)
+                        return
+                    }
                     switch pcm.write(UnsafeBufferPointer(rebasing: raw[offset..<period])) {
+                    case .frames(0):
+                        // Not ready (a clockless PCM said so): a short pause instead of spinning.
+                        if !pcm.hasClock { usleep(1_000) }
                     case .frames(let n):
                         offset += n
                         status.frames.add(n, ordering: .relaxed)

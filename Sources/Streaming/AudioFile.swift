@@ -113,8 +113,17 @@ final class SoundFile {
         guard expected >= 0, expected < Int(Int32.max) else {
             throw .audioFile(path: path, message: "header declares \(expected) frames")
         }
-        var buffer = [Float](repeating: 0, count: expected * info.channels)
-        let got = buffer.withUnsafeMutableBufferPointer { sf_readf_float(handle, $0.baseAddress, sf_count_t(expected)) }
+        // In pieces, so memory follows the samples really there, not what a header claims.
+        var buffer: [Float] = []
+        var chunk = [Float](repeating: 0, count: 65_536 * info.channels)
+        var got = 0
+        while got < expected {
+            let want = min(65_536, expected - got)
+            let n = Int(chunk.withUnsafeMutableBufferPointer { sf_readf_float(handle, $0.baseAddress, sf_count_t(want)) })
+            guard n > 0 else { break }
+            buffer += chunk[0..<(n * info.channels)]
+            got += n
+        }
         if got < expected {
             throw .audioFile(path: path, message: "truncated: header declares \(expected) frames but only \(got) could be read")
         }

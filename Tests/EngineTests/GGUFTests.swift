@@ -6,6 +6,8 @@ import Engine
 struct GGUFBuilder {
     var metadata: [(String, UInt32, [UInt8])] = []
     var tensors: [(name: String, shape: [UInt64], type: UInt32, bytes: Int)] = []
+    /// Offsets written for the tensors instead of the real ones (by index), for corrupt files.
+    var offsetOverrides: [Int: UInt64] = [:]
 
     static func le<T: FixedWidthInteger>(_ v: T) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
     static func string(_ s: String) -> [UInt8] { le(UInt64(s.utf8.count)) + Array(s.utf8) }
@@ -17,10 +19,10 @@ struct GGUFBuilder {
         var out = Self.le(UInt32(0x4655_4747)) + Self.le(UInt32(3)) + Self.le(UInt64(tensors.count)) + Self.le(UInt64(metadata.count))
         for (k, t, v) in metadata { out += Self.string(k) + Self.le(t) + v }
         var offset: UInt64 = 0
-        for t in tensors {
+        for (i, t) in tensors.enumerated() {
             out += Self.string(t.name) + Self.le(UInt32(t.shape.count))
             for d in t.shape { out += Self.le(d) }
-            out += Self.le(t.type) + Self.le(offset)
+            out += Self.le(t.type) + Self.le(offsetOverrides[i] ?? offset)
             offset += UInt64((t.bytes + 31) / 32 * 32)
         }
         while out.count % 32 != 0 { out.append(0) }
@@ -106,6 +108,41 @@ struct GGUFBuilder {
             Issue.record("Q5_K accepted")
         } catch {
             #expect("\(error)".contains("Q5_K") || "\(error)".contains("type 13"), "\(error)")
+        }
+    }
+
+    /// Numbers read from a file that would overflow plain arithmetic are refused, not trapped on.
+    @Test func sizesThatOverflowAreRefused() throws {
+        var huge = GGUFBuilder()
+        huge.tensors.append(("w", [0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF], 0, 32))  // F32
+        Self.expectMalformed(try huge.write(), containing: "too large")
+        var offset = GGUFBuilder()
+        offset.tensors.append(("w", [8], 0, 32))
+        offset.offsetOverrides[0] = UInt64.max - 8
+        Self.expectMalformed(try offset.write(), containing: "truncated")
+        var alignment = GGUFBuilder()
+        alignment.metadata.append(("general.alignment", 10, GGUFBuilder.le(UInt64(1) << 62)))
+        Self.expectMalformed(try alignment.write(), containing: "alignment")
+        // An array whose count is as large as the bytes left, of 8-byte elements: refused when
+        // reading runs out, without reserving room for the count first.
+        var array = GGUFBuilder()
+        array.metadata.append(("a", 9, GGUFBuilder.le(UInt32(10)) + GGUFBuilder.le(UInt64(60)) + [UInt8](repeating: 0, count: 64)))
+        Self.expectMalformed(try array.write(), containing: "truncated")
+    }
+
+    @Test func impossibleHyperParametersAreRefused() throws {
+        var file = GGUFBuilder()
+        file.add("general.architecture", string: "llama")
+        for (k, v) in [("llama.block_count", 1), ("llama.embedding_length", 32), ("llama.attention.head_count", 4),
+                       ("llama.feed_forward_length", 64), ("llama.context_length", 0)] {
+            file.add(k, uint32: UInt32(v))
+        }
+        file.tensors.append(("token_embd.weight", [32, 8], 0, 32 * 8 * 4))
+        do {
+            _ = try LlamaModel(path: try file.write())
+            Issue.record("context length 0 accepted")
+        } catch {
+            #expect("\(error)".contains("context 0"), "\(error)")
         }
     }
 }

@@ -1,4 +1,5 @@
 import Engine
+import ModelStore
 import Foundation
 
 /// The real model files, fetched by the test command (`scripts/test.sh`) before the tests run.

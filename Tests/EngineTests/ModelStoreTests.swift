@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Testing
 import Engine
+import ModelStore
 
 /// The fetch → extract → verify path on small wheels made here, and the errors a person sees.
 @Suite struct ModelStoreTests {

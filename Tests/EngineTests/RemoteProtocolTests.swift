@@ -2,6 +2,7 @@ import Foundation
 import Streaming
 import Testing
 @testable import Engine
+@testable import RemoteEngine
 
 /// The remote engine's side of the wire: request bodies (both input modes) and the
 /// server-sent-event stream of a chat completion.

@@ -178,7 +178,7 @@ final class RealtimeClient: Sendable {
 
     /// Waits for the `count`-th event of `type` (and returns it), failing after `timeout` seconds.
     @discardableResult
-    func wait(for type: String, count: Int = 1, timeout: Double = 60, where predicate: @Sendable ([String: Any]) -> Bool = { _ in true }) async throws -> [String: Any] {
+    func wait(for type: String, count: Int = 1, timeout: Double = Patience.reply(), where predicate: @Sendable ([String: Any]) -> Bool = { _ in true }) async throws -> [String: Any] {
         let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
         while ContinuousClock.now < deadline {
             let matches = events(type).filter(predicate)
@@ -214,6 +214,22 @@ func letterErrorRate(written: String, heard: String) -> Double {
     let letters = { (s: String) in Array(s.lowercased().filter { $0.isLetter || $0.isNumber }) }
     let a = letters(written), b = letters(heard)
     return Double(EditDistance.levenshtein(a, b)) / Double(max(a.count, 1))
+}
+
+/// How long a live test waits, derived from the work it waits for at rates far below this
+/// project's (a reasoner at 15 tokens/s, a voice at real time): the suite must pass on a machine
+/// several times slower, so a wait only bounds a hang and never checks speed.
+enum Patience {
+    /// Loading, a transcription pass, a session's start.
+    static let fixed = 10.0
+    static let tokensPerSecond = 15.0
+    /// Seconds of speech per answer token (about 0.3 s), synthesised no faster than real time.
+    static let speechSecondsPerToken = 0.4
+
+    /// A whole reply of at most these many tokens (the session's defaults: 96 and 64).
+    static func reply(answerTokens: Int = 96, reasoningTokens: Int = 64) -> Double {
+        fixed + Double(answerTokens + reasoningTokens) / tokensPerSecond + Double(answerTokens) * speechSecondsPerToken
+    }
 }
 
 enum LiveTestError: Error, CustomStringConvertible {

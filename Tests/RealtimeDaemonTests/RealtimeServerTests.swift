@@ -148,6 +148,9 @@ import TestSupport
             try await client.sendPCM(question + silence24k(0.8), speed: 2)
             let first = try await client.wait(for: "response.output_audio.delta")
             let id = first["response_id"] as? String ?? ""
+            // The reply to the interruption is bounded (the story keeps the settings it started
+            // with), so waiting for it depends on a stated number of tokens, not on this machine.
+            try await client.send(["type": "session.update", "session": ["max_output_tokens": 24, "reasoning": ["max_tokens": 16]]])
             // Keep "playing" for a moment, then talk over the reply (real-time pace, as a person would).
             try await client.sendPCM(silence24k(0.6), speed: 1)
             try await client.sendPCM(interruption + silence24k(1.0), speed: 1)
@@ -168,7 +171,7 @@ import TestSupport
                 .compactMap { $0["delta"] as? String }.joined()
             #expect(heard.count < written.count, "heard '\(heard)' of '\(written)'")
             // The interruption is a new turn, answered in its turn.
-            let next = try await client.wait(for: "response.done", count: 2)
+            let next = try await client.wait(for: "response.done", count: 2, timeout: Patience.reply(answerTokens: 24, reasoningTokens: 16))
             #expect(next[path: "response.status"] as? String == "completed")
         }
         await server.stop()

@@ -1,4 +1,6 @@
 import Engine
+import RemoteEngine
+import ModelStore
 import Foundation
 import Testing
 import TestSupport
@@ -120,7 +122,7 @@ final class ModelServerProcess: Sendable {
         try await client.send(["type": "conversation.item.create",
                                "item": ["type": "message", "role": "user", "content": [["type": "input_text", "text": text]]]])
         try await client.send(["type": "response.create"])
-        let done = try await client.wait(for: "response.done", count: count, timeout: 30)
+        let done = try await client.wait(for: "response.done", count: count, timeout: Patience.reply())
         let errors = client.events("error").compactMap { $0[path: "error.message"] as? String }
         return (errors.last ?? "", done[path: "response.status"] as? String ?? "")
     }
@@ -137,7 +139,7 @@ final class ModelServerProcess: Sendable {
             let created = try await client.wait(for: "session.created")
             #expect((created[path: "session.model"] as? String ?? "") != "" || created["session"] != nil)
             try await client.sendPCM(question, speed: 2)
-            let done = try await client.wait(for: "response.done", timeout: 60)
+            let done = try await client.wait(for: "response.done", timeout: Patience.reply())
             #expect(done[path: "response.status"] as? String == "completed", "\(done)")
             // `overloaded` may be said (a slow first request); nothing else may go wrong.
             let errors = client.events("error").compactMap { $0[path: "error.code"] as? String }.filter { $0 != "overloaded" }

@@ -26,10 +26,7 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
-flags=(-c release -Xswiftc -enable-testing)
-swift build "${flags[@]}" --product realtime-daemon >&2
-swift build "${flags[@]}" --product rtbench >&2
-bin="$(swift build "${flags[@]}" --show-bin-path)"
+bin="$(scripts/build.sh realtime-daemon rtbench)"
 "$bin/realtime-daemon" models fetch --log-level warning >&2
 
 work="${out:-$(mktemp -d /tmp/rtd-latency.XXXXXX)}"

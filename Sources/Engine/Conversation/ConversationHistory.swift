@@ -13,22 +13,36 @@ public struct ConversationHistory: Sendable, Equatable {
     /// Tokens kept free for the reply (thinking and answer).
     public var reservedForReply: Int
 
+    /// Most turns and bytes of text kept at all: prompts use far less (a 1024-token budget is
+    /// about 4 KB), and a client adding items without end must not grow memory without end.
+    public static let maximumTurns = 200
+    public static let maximumBytes = 256 << 10
+
     public init(system: String? = nil, tokenBudget: Int = 2048, reservedForReply: Int = 512) {
         self.system = system
         self.tokenBudget = tokenBudget
         self.reservedForReply = reservedForReply
     }
 
+    private mutating func append(_ message: ChatMessage) {
+        turns.append(message)
+        var bytes = turns.reduce(0) { $0 + $1.content.utf8.count }
+        while turns.count > 1, turns.count > Self.maximumTurns || bytes > Self.maximumBytes {
+            bytes -= turns[0].content.utf8.count
+            turns.removeFirst()
+        }
+    }
+
     /// Adds the user's turn; `evidence` (the acoustic block) goes after the words, so that the
     /// words, prefilled while the user was still speaking, stay a prefix of the final prompt.
     public mutating func appendUser(_ transcript: String, evidence: String? = nil) {
         let content = [transcript, evidence].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: "\n")
-        turns.append(ChatMessage(role: .user, content: content))
+        append(ChatMessage(role: .user, content: content))
     }
 
     /// Adds what the assistant said aloud.
     public mutating func appendAssistant(_ spoken: String) {
-        turns.append(ChatMessage(role: .assistant, content: spoken))
+        append(ChatMessage(role: .assistant, content: spoken))
     }
 
     /// After a barge-in: the last assistant turn becomes only what the user heard (dropped if
@@ -61,39 +75,50 @@ public struct ConversationHistory: Sendable, Equatable {
         appendUser(transcript, evidence: evidence)
     }
 
+    /// Tokens the rendered conversation takes: the part that is always there (the system
+    /// message or the template's default one, the assistant's opening, BOS) and each turn's.
+    /// They add up to the whole prompt's count exactly: every segment starts and ends with a
+    /// special token, across which no merge happens.
+    public func tokenCounts(template: ChatTemplate, tokenizer: Tokenizer) -> (fixed: Int, turns: [Int]) {
+        let head = system.map { [ChatMessage(role: .system, content: $0)] } ?? []
+        let fixedText = template.preamble(before: head + turns) + head.map(template.segment).joined() + template.generationPrompt
+        let fixed = tokenizer.encode(fixedText, addBOS: false).count + (tokenizer.addsBOS && tokenizer.bos != nil ? 1 : 0)
+        return (fixed, turns.map { tokenizer.encode(template.segment($0), addBOS: false).count })
+    }
+
     /// The prompt for the next reply, and how many old turns were left out to fit the budget.
     /// If even the newest user turn alone is too long, its beginning is cut.
     public func prompt(template: ChatTemplate, tokenizer: Tokenizer) -> (text: String, ids: [Int], droppedTurns: Int) {
         let limit = max(1, tokenBudget - reservedForReply)
         let head = system.map { [ChatMessage(role: .system, content: $0)] } ?? []
-        var kept = turns
-        var dropped = 0
-        while true {
-            let text = template.render(head + kept)
-            let ids = tokenizer.encode(text)
-            if ids.count <= limit { return (text, ids, dropped) }
-            if kept.count > 1 {
-                // Drop the oldest turn; a leading assistant turn goes with it so the rest still
-                // starts with the user.
+        let counts = tokenCounts(template: template, tokenizer: tokenizer)
+        var kept = turns[...], total = counts.fixed + counts.turns.reduce(0, +), dropped = 0
+        // Drop the oldest turns; a leading assistant turn goes with the one before it so that
+        // the rest still starts with the user.
+        while total > limit, kept.count > 1 {
+            total -= counts.turns[kept.startIndex]
+            kept.removeFirst()
+            dropped += 1
+            if kept.first?.role == .assistant, kept.count > 1 {
+                total -= counts.turns[kept.startIndex]
                 kept.removeFirst()
                 dropped += 1
-                if kept.first?.role == .assistant && kept.count > 1 { kept.removeFirst(); dropped += 1 }
-                continue
             }
-            guard let last = kept.first, !last.content.isEmpty else { return (text, ids, dropped) }
-            // One turn too long on its own: keep the longest end of it that fits (the question
-            // is usually at the end), found by bisection on its length.
-            let characters = Array(last.content)
-            var fits = 0, tooLong = characters.count
-            var best = (text: template.render(head + [ChatMessage(role: last.role, content: "")]), ids: [Int]())
-            best.ids = tokenizer.encode(best.text)
-            while tooLong - fits > 1 {
-                let middle = (fits + tooLong) / 2
-                let candidate = template.render(head + [ChatMessage(role: last.role, content: String(characters.suffix(middle)))])
-                let candidateIDs = tokenizer.encode(candidate)
-                if candidateIDs.count <= limit { fits = middle; best = (candidate, candidateIDs) } else { tooLong = middle }
-            }
-            return (best.text, best.ids, dropped)
         }
+        let text = template.render(head + kept)
+        guard total > limit, let last = kept.first, !last.content.isEmpty else { return (text, tokenizer.encode(text), dropped) }
+        // One turn too long on its own: keep the longest end of it that fits (the question is
+        // usually at the end), found by bisection on its length.
+        let characters = Array(last.content)
+        var fits = 0, tooLong = characters.count
+        var best = (text: template.render(head + [ChatMessage(role: last.role, content: "")]), ids: [Int]())
+        best.ids = tokenizer.encode(best.text)
+        while tooLong - fits > 1 {
+            let middle = (fits + tooLong) / 2
+            let candidate = template.render(head + [ChatMessage(role: last.role, content: String(characters.suffix(middle)))])
+            let candidateIDs = tokenizer.encode(candidate)
+            if candidateIDs.count <= limit { fits = middle; best = (candidate, candidateIDs) } else { tooLong = middle }
+        }
+        return (best.text, best.ids, dropped)
     }
 }

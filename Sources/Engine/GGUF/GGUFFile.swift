@@ -10,6 +10,7 @@ public final class GGUFFile: @unchecked Sendable {
         /// Byte offset from the start of the file.
         public let offset: Int
         public let byteCount: Int
+        /// Checked when the file was read: the product fits (the tensor lies inside the file).
         public var elementCount: Int { shape.reduce(1, *) }
     }
 
@@ -69,7 +70,7 @@ public final class GGUFFile: @unchecked Sendable {
             raws.append(Raw(name: name, shape: shape, type: type, offset: offset))
         }
         let alignment = metadata["general.alignment"]?.int ?? 32
-        guard alignment > 0, alignment & (alignment - 1) == 0 else {
+        guard alignment > 0, alignment <= 1 << 20, alignment & (alignment - 1) == 0 else {
             throw .malformedModel(path: path, message: "general.alignment \(alignment) is not a power of two")
         }
         let dataStart = (cursor.offset + alignment - 1) / alignment * alignment
@@ -78,15 +79,18 @@ public final class GGUFFile: @unchecked Sendable {
             guard let layout = raw.type.blockLayout else {
                 throw .unsupportedModel(path: path, message: "\(raw.name): tensor type \(raw.type) has no known layout")
             }
-            let elements = raw.shape.reduce(1, *)
             guard raw.shape[0] % layout.elements == 0 else {
                 throw .malformedModel(path: path, message: "\(raw.name): row of \(raw.shape[0]) is not a whole number of \(raw.type) blocks")
             }
-            let bytes = elements / layout.elements * layout.bytes
-            let start = UInt64(dataStart) + raw.offset
-            guard raw.offset < remaining, start + UInt64(bytes) <= remaining else {
+            guard let elements = CheckedArithmetic.product(raw.shape),
+                  let bytes = CheckedArithmetic.product([elements / layout.elements, layout.bytes]) else {
+                throw .malformedModel(path: path, message: "\(raw.name): shape \(raw.shape) is too large")
+            }
+            // The offset is checked before it is added to anything (it may be near UInt64.max).
+            guard raw.offset < remaining, UInt64(dataStart) + raw.offset + UInt64(bytes) <= remaining else {
                 throw .malformedModel(path: path, message: "truncated: tensor \(raw.name) ends past the end of the file")
             }
+            let start = UInt64(dataStart) + raw.offset
             tensors[raw.name] = TensorInfo(name: raw.name, shape: raw.shape, type: raw.type, offset: Int(start), byteCount: bytes)
         }
         self.tensors = tensors

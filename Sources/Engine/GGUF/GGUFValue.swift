@@ -66,7 +66,7 @@ public enum GGUFValue: Sendable, Equatable {
                 throw .malformedModel(path: cursor.path, message: "\(key): array of \(count) elements exceeds the file")
             }
             var items = [GGUFValue]()
-            items.reserveCapacity(Int(count))
+            items.reserveCapacity(min(Int(count), 1 << 16))  // a corrupt count fails on reading, not on reserving
             for _ in 0..<Int(count) {
                 items.append(try read(type: elementType, from: &cursor, key: key, depth: depth + 1))
             }

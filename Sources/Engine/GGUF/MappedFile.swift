@@ -2,6 +2,11 @@ import Glibc
 
 /// A read-only memory mapping of a whole file, unmapped on deinit. Model weights are used in
 /// place from the mapping: loading is instant and the page cache is shared between processes.
+///
+/// A mapped file must not be rewritten in place while a process uses it (the process would
+/// stop with SIGBUS on a page that is gone): `models fetch` replaces files by renaming a new
+/// one over the old, which leaves running daemons with the old file's pages; do the same when
+/// replacing a model by hand (`cp new.gguf x.tmp && mv x.tmp model.gguf`).
 public final class MappedFile: @unchecked Sendable {
     public let path: String
     public let bytes: UnsafeRawBufferPointer

@@ -37,9 +37,11 @@ public struct LlamaConfiguration: Sendable, Equatable {
         normEpsilon = Float(file.metadata["\(arch).attention.layer_norm_rms_epsilon"]?.double ?? 1e-5)
         let embd = try file.tensor("token_embd.weight")
         vocabulary = embd.shape.count == 2 ? embd.shape[1] : 0
-        guard layers > 0, heads > 0, kvHeads > 0, heads % kvHeads == 0, embedding % heads == 0,
+        guard (1...1024).contains(layers), (1...4096).contains(heads), (1...4096).contains(kvHeads), heads % kvHeads == 0,
+              embedding > 0, embedding % heads == 0, feedForward > 0, (1...(1 << 24)).contains(contextLength),
               headDimension % 2 == 0, embd.shape[0] == embedding, vocabulary > 0 else {
-            throw .malformedModel(path: file.path, message: "inconsistent hyper-parameters: \(layers) layers, \(embedding) wide, \(heads)/\(kvHeads) heads, vocabulary \(vocabulary)")
+            throw .malformedModel(path: file.path, message: "inconsistent hyper-parameters: \(layers) layers, \(embedding) wide, \(heads)/\(kvHeads) heads, "
+                                  + "feed-forward \(feedForward), context \(contextLength), vocabulary \(vocabulary)")
         }
     }
 }

@@ -1,4 +1,3 @@
-import COpenBLAS
 import Foundation
 
 /// A Llama-family decoder (llama, qwen2) computing from a memory-mapped GGUF file.
@@ -34,7 +33,7 @@ public final class LlamaModel: @unchecked Sendable {
         configuration = try LlamaConfiguration(file)
         weights = try LlamaWeights(file, configuration)
         self.threads = max(1, threads)
-        openblas_set_num_threads(1)
+        BLAS.useOneThreadPerCall()
     }
 
     /// One row of a forward pass: `token` at `position` of the sequence whose cache is `cache`.
@@ -336,8 +335,8 @@ public final class LlamaModel: @unchecked Sendable {
             Parallel.chunks(w.rows, threads: threads, granularity: 16) { range in
                 let part = dense + range.lowerBound * w.columns
                 w.dequantizeRows(range, into: part)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(range.count), Int32(w.columns),
-                            1, input, Int32(w.columns), part, Int32(w.columns), 0, out + range.lowerBound, Int32(w.rows))
+                BLAS.sgemm(.normal, .transposed, m: n, n: range.count, k: w.columns,
+                           input, lda: w.columns, part, ldb: w.columns, out + range.lowerBound, ldc: w.rows)
             }
         } else {
             let blocks = w.columns / 32

@@ -11,7 +11,8 @@ public final class ONNXModel: @unchecked Sendable {
         let raw: UnsafeRawBufferPointer
         let packedFloats: UnsafeRawBufferPointer
 
-        public var count: Int { shape.reduce(1, *) }
+        /// Elements: the product of `shape`, checked when the file was read.
+        public let count: Int
     }
 
     public enum Attribute: Sendable, Equatable {
@@ -104,7 +105,7 @@ public final class ONNXModel: @unchecked Sendable {
                     for i in 0..<(f.bytes.count / 4) { floats.append(Float(bitPattern: f.bytes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
                 }
             case 8: ints += try ProtobufReader.integers(f, path: path)
-            case 20: type = Int(f.value)
+            case 20: type = Int(truncatingIfNeeded: f.value)
             default: break
             }
         }
@@ -119,14 +120,17 @@ public final class ONNXModel: @unchecked Sendable {
         try ProtobufReader.forEachField(in: bytes, path: path) { f throws(EngineError) in
             switch f.number {
             case 1: shape += try ProtobufReader.integers(f, path: path)
-            case 2: type = Int(f.value)
+            case 2: type = Int(truncatingIfNeeded: f.value)
             case 4: if f.wireType == .lengthDelimited { floats = f.bytes }
             case 8: name = ProtobufReader.string(f)
             case 9: raw = f.bytes
             default: break
             }
         }
-        return Tensor(name: name, shape: shape, dataType: type, raw: raw, packedFloats: floats)
+        guard let count = CheckedArithmetic.product(shape) else {
+            throw .malformedModel(path: path, message: "initializer \(name) has an impossible shape \(shape)")
+        }
+        return Tensor(name: name, shape: shape, dataType: type, raw: raw, packedFloats: floats, count: count)
     }
 
     /// An initializer as float values (float32 or float16 storage), checked against `shape`.
@@ -138,12 +142,12 @@ public final class ONNXModel: @unchecked Sendable {
         let source = t.raw.count > 0 ? t.raw : t.packedFloats
         switch t.dataType {
         case 1:
-            guard source.count == 4 * t.count else {
+            guard source.count / 4 == t.count, source.count % 4 == 0 else {
                 throw .malformedModel(path: path, message: "initializer \(name) has \(source.count) bytes for \(t.count) floats")
             }
             return (0..<t.count).map { Float(bitPattern: source.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)) }
         case 10:
-            guard source.count == 2 * t.count else {
+            guard source.count / 2 == t.count, source.count % 2 == 0 else {
                 throw .malformedModel(path: path, message: "initializer \(name) has \(source.count) bytes for \(t.count) halves")
             }
             return (0..<t.count).map { Float(Float16(bitPattern: source.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) }

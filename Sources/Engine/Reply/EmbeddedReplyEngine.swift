@@ -86,15 +86,23 @@ final class EmbeddedReplyContext: ReplyContext, @unchecked Sendable {
             var h = history
             h.dropOldest(dropped)
             let limit = h.tokenBudget - h.reservedForReply
-            func length(_ h: ConversationHistory) -> Int {
-                engine.tokenizer.encode(engine.template.render((h.system.map { [ChatMessage(role: .system, content: $0)] } ?? []) + h.turns)).count
+            let settled = h.settled
+            let counts = settled.tokenCounts(template: engine.template, tokenizer: engine.tokenizer)
+            var length = counts.fixed + counts.turns.reduce(0, +)
+            guard length > limit - EmbeddedReplyEngine.userTurnAllowance else { return h }
+            // The same turns `dropOldest` leaves out, one at a time, counted instead of re-rendered.
+            var first = 0
+            let total = h.turns.count
+            while total - first > 1, length > limit / 2 {
+                length -= counts.turns[first]
+                first += 1
+                if first < settled.turns.count, settled.turns[first].role == .assistant, total - first > 1 {
+                    length -= counts.turns[first]
+                    first += 1
+                }
             }
-            guard length(h.settled) > limit - EmbeddedReplyEngine.userTurnAllowance else { return h }
-            while h.turns.count > 1, length(h.settled) > limit / 2 {
-                let before = h.turns.count
-                h.dropOldest(1)
-                dropped += before - h.turns.count
-            }
+            h.dropOldest(first)
+            dropped += first
             return h
         }
     }

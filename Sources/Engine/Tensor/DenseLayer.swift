@@ -1,5 +1,3 @@
-import COpenBLAS
-
 /// y = x·Wᵀ + b with float32 weights (`outputs × inputs`, row-major), applied to many rows at
 /// once through OpenBLAS sgemm: the compute-bound path (encoders, prompts).
 public struct DenseLayer: Sendable {
@@ -30,9 +28,8 @@ public struct DenseLayer: Sendable {
             let w = w.baseAddress!
             let beta: Float = bias == nil ? 0 : 1
             Parallel.chunks(rows, threads: rows >= 32 ? threads : 1, granularity: 8) { range in
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(range.count), Int32(outputs), Int32(inputs),
-                            1, x + range.lowerBound * inputs, Int32(inputs), w, Int32(inputs), beta,
-                            y + range.lowerBound * ldy, Int32(ldy))
+                BLAS.sgemm(.normal, .transposed, m: range.count, n: outputs, k: inputs,
+                           x + range.lowerBound * inputs, lda: inputs, w, ldb: inputs, beta: beta, y + range.lowerBound * ldy, ldc: ldy)
             }
         }
     }

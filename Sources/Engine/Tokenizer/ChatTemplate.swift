@@ -43,12 +43,28 @@ public struct ChatTemplate: Sendable, Equatable {
     /// The prompt text for `messages`, ending with the assistant's opening when
     /// `addGenerationPrompt` (so the model writes the reply next).
     public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool = true) -> String {
-        var out = ""
-        if let system = defaultSystemPrompt, messages.first?.role != .system {
-            out += "<|im_start|>system\n\(system)<|im_end|>\n"
-        }
-        for m in messages { out += "<|im_start|>\(m.role.rawValue)\n\(m.content)<|im_end|>\n" }
-        if addGenerationPrompt { out += "<|im_start|>assistant\n" }
+        var out = preamble(before: messages)
+        for m in messages { out += segment(m) }
+        if addGenerationPrompt { out += generationPrompt }
         return out
+    }
+
+    /// One message as the template renders it. What a person said or typed cannot open or close
+    /// a turn: `<|` in content is written `< |`, so no special token hides in it (a client could
+    /// otherwise speak as the system).
+    public func segment(_ message: ChatMessage) -> String {
+        "<|im_start|>\(message.role.rawValue)\n\(Self.escaped(message.content))<|im_end|>\n"
+    }
+
+    public var generationPrompt: String { "<|im_start|>assistant\n" }
+
+    /// The default system message, when the template inserts one before `messages`.
+    public func preamble(before messages: [ChatMessage]) -> String {
+        guard let system = defaultSystemPrompt, messages.first?.role != .system else { return "" }
+        return "<|im_start|>system\n\(system)<|im_end|>\n"
+    }
+
+    static func escaped(_ content: String) -> String {
+        content.contains("<|") ? content.replacingOccurrences(of: "<|", with: "< |") : content
     }
 }

@@ -75,6 +75,24 @@ public final class Tokenizer: Sendable {
         return out
     }
 
+    /// `word` in pieces of at most `longestWordBytes` UTF-8 bytes, cut between characters.
+    static func pieces(_ word: String) -> [String] {
+        guard word.utf8.count > longestWordBytes else { return [word] }
+        var pieces: [String] = [], current = "", bytes = 0
+        for character in word {
+            let size = character.utf8.count
+            if bytes + size > longestWordBytes, !current.isEmpty {
+                pieces.append(current)
+                current = ""
+                bytes = 0
+            }
+            current.append(character)
+            bytes += size
+        }
+        if !current.isEmpty { pieces.append(current) }
+        return pieces
+    }
+
     enum Fragment { case text(String), special(Int) }
 
     /// Splits text around special-token occurrences (longest match first at each position).
@@ -100,9 +118,14 @@ public final class Tokenizer: Sendable {
         return fragments
     }
 
+    /// Words longer than this many bytes are merged in pieces of this size: BPE's cost grows
+    /// with the square of a word's length, and a text of one 16 KB "word" (no real word is
+    /// that long) would take the engine for seconds. Real words are never split.
+    static let longestWordBytes = 128
+
     func encodeOrdinary(_ text: String) -> [Int] {
         var out = [Int]()
-        for word in preTokenizer.split(text) {
+        for word in preTokenizer.split(text).flatMap(Self.pieces) {
             if let cached = cache.withLock({ $0[word] }) {
                 out += cached
                 continue

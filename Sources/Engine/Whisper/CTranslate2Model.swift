@@ -68,11 +68,13 @@ public struct CTranslate2Model: @unchecked Sendable {
                 throw .unsupportedModel(path: path, message: "variable \(name) has unknown data type id \(typeID)")
             }
             let byteCount = Int(try cursor.read(UInt32.self, "byte count of \(name)"))
-            let elements = shape.reduce(1, *)
-            guard byteCount == elements * dataType.size else {
-                throw .malformedModel(path: path, message: "variable \(name) of shape \(shape) and type \(dataType) should take \(elements * dataType.size) bytes, the file says \(byteCount)")
+            guard let expected = CheckedArithmetic.product(shape + [dataType.size]) else {
+                throw .malformedModel(path: path, message: "variable \(name) has a shape too large: \(shape)")
             }
-            guard cursor.offset + byteCount <= file.bytes.count else {
+            guard byteCount == expected else {
+                throw .malformedModel(path: path, message: "variable \(name) of shape \(shape) and type \(dataType) should take \(expected) bytes, the file says \(byteCount)")
+            }
+            guard byteCount <= file.bytes.count - cursor.offset else {
                 throw .malformedModel(path: path, message: "truncated: variable \(name) needs \(byteCount) bytes at offset \(cursor.offset), the file has \(file.bytes.count)")
             }
             let bytes = UnsafeRawBufferPointer(rebasing: file.bytes[cursor.offset..<cursor.offset + byteCount])
@@ -161,7 +163,12 @@ public struct CTranslate2Model: @unchecked Sendable {
         case .int8: return Int(Int8(bitPattern: v.bytes[0]))
         case .int16: return Int(v.bytes.loadUnaligned(as: Int16.self))
         case .int32: return Int(v.bytes.loadUnaligned(as: Int32.self))
-        default: return Int(try floats(name)[0])
+        default:
+            let value = try floats(name)[0]
+            guard let integer = Int(exactly: value.rounded()), abs(integer) < 1 << 30 else {
+                throw .malformedModel(path: path, message: "variable \(name) should be an integer, is \(value)")
+            }
+            return integer
         }
     }
 }

@@ -1,4 +1,3 @@
-import COpenBLAS
 import Foundation
 
 /// Whisper's log-mel front end, computed as faster-whisper's `FeatureExtractor` does: a periodic
@@ -94,8 +93,8 @@ public struct LogMelSpectrogram: Sendable {
             }
         }
         var spectrum = [Float](repeating: 0, count: frames * 2 * bins)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(frames), Int32(2 * bins), Int32(n),
-                    1, frameMatrix, Int32(n), basis, Int32(2 * bins), 0, &spectrum, Int32(2 * bins))
+        BLAS.sgemm(.normal, .normal, m: frames, n: 2 * bins, k: n,
+                   frameMatrix, lda: n, basis, ldb: 2 * bins, &spectrum, ldc: 2 * bins)
         var power = [Float](repeating: 0, count: frames * bins)
         for i in 0..<(frames * bins) {
             let re = spectrum[2 * i], im = spectrum[2 * i + 1]
@@ -103,8 +102,8 @@ public struct LogMelSpectrogram: Sendable {
         }
         // mel (melCount × frames) = filters (melCount × bins) · powerᵀ (bins × frames)
         var mel = [Float](repeating: 0, count: melCount * frames)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(melCount), Int32(frames), Int32(bins),
-                    1, filters, Int32(bins), power, Int32(bins), 0, &mel, Int32(frames))
+        BLAS.sgemm(.normal, .transposed, m: melCount, n: frames, k: bins,
+                   filters, lda: bins, power, ldb: bins, &mel, ldc: frames)
         var maximum = -Float.infinity
         for i in 0..<mel.count {
             mel[i] = log10f(max(mel[i], 1e-10))

@@ -1,5 +1,3 @@
-import COpenBLAS
-
 /// Multi-head scaled dot-product attention over row-major matrices with strides: per head,
 /// scores = q·kᵀ/√d, softmax, then scores·v. Used by the encoder (hundreds of queries) and the
 /// decoder (one query, or a prompt's few).
@@ -26,18 +24,16 @@ enum ScaledDotAttention {
             let scores = scores + part * queries * keys
             for h in stride(from: part, to: heads, by: parts) {
                 let column = h * headWidth
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(queries), Int32(keys), Int32(headWidth),
-                            scale, q.base + column, Int32(q.stride), k.base + column, Int32(k.stride),
-                            0, scores, Int32(keys))
+                BLAS.sgemm(.normal, .transposed, m: queries, n: keys, k: headWidth, alpha: scale,
+                           q.base + column, lda: q.stride, k.base + column, ldb: k.stride, scores, ldc: keys)
                 for i in 0..<queries {
                     let row = scores + i * keys
                     let visible = causalOffset.map { min(keys, $0 + i + 1) } ?? keys
                     for j in visible..<keys { row[j] = 0 }
                     FastMath.softmax(row, count: visible)
                 }
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(queries), Int32(headWidth), Int32(keys),
-                            1, scores, Int32(keys), v.base + column, Int32(v.stride),
-                            0, output + column, Int32(outputStride))
+                BLAS.sgemm(.normal, .normal, m: queries, n: headWidth, k: keys,
+                           scores, lda: keys, v.base + column, ldb: v.stride, output + column, ldc: outputStride)
             }
         }
         if parts > 1 {

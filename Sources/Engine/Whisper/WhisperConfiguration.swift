@@ -54,8 +54,9 @@ public struct WhisperConfiguration: Sendable, Equatable {
             guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
                 throw .malformedModel(path: configPath, message: "not a JSON object")
             }
-            suppressIDs = (json["suppress_ids"] as? [Int]) ?? []
-            suppressIDsAtBegin = (json["suppress_ids_begin"] as? [Int]) ?? []
+            // Ids outside the vocabulary (a damaged config.json) are left out, never indexed.
+            suppressIDs = ((json["suppress_ids"] as? [Int]) ?? []).filter { (0..<vocabularySize).contains($0) }
+            suppressIDsAtBegin = ((json["suppress_ids_begin"] as? [Int]) ?? []).filter { (0..<vocabularySize).contains($0) }
         }
     }
 

@@ -1,5 +1,3 @@
-import COpenBLAS
-
 /// Whisper's audio encoder: two convolutions with GELU (the second halves the frame rate),
 /// sinusoidal positions, pre-norm transformer layers and a final layer norm. Compute-bound, so
 /// every product is an sgemm over all positions of the window.

@@ -1,4 +1,3 @@
-import COpenBLAS
 import Foundation
 
 /// A Whisper model in CTranslate2's format, loaded from its directory (`model.bin`,
@@ -29,7 +28,7 @@ public final class WhisperModel: @unchecked Sendable {
         melSpectrogram = LogMelSpectrogram(melCount: configuration.melCount)
         // All parallelism is ours (rows and heads split over a ComputePool): OpenBLAS runs
         // single-threaded, so its idle threads never spin against ours.
-        openblas_set_num_threads(1)
+        BLAS.useOneThreadPerCall()
         encoder = try WhisperEncoder(model: model, configuration: configuration, threads: self.threads)
         decoder = try WhisperDecoder(model: model, configuration: configuration, threads: self.threads)
     }

@@ -41,6 +41,9 @@ public struct WhisperVocabulary: Sendable {
         noTimestamps = try special("<|notimestamps|>")
         translate = index["<|translate|>"]
         noSpeech = index["<|nospeech|>"] ?? index["<|nocaptions|>"]
+        guard transcribe > startOfTranscript else {
+            throw .malformedModel(path: path, message: "<|transcribe|> (\(transcribe)) comes before <|startoftranscript|> (\(startOfTranscript))")
+        }
         var languages: [(String, Int)] = []
         for id in (startOfTranscript + 1)..<transcribe {
             let t = tokens[id]

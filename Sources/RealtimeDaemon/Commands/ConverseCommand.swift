@@ -2,7 +2,6 @@ import ArgumentParser
 import Engine
 import Foundation
 import Streaming
-import Synchronization
 
 struct ConverseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -42,32 +41,7 @@ struct ConverseCommand: ParsableCommand {
         defaults.reply = config.reply
         if let mode { defaults.reply.mode = ReplyMode(rawValue: mode) ?? defaults.reply.mode }
 
-        let record = Mutex(ConversationRecord())
-        let finished = DispatchSemaphore(value: 0)
-        let session = RealtimeSession(services: services, configuration: defaults) { output in
-            if record.withLock({ $0.take(output) }) { finished.signal() }
-        }
-        // The question at real-time pace, then silence (with a trace of noise, as a microphone
-        // has) until the reply is complete or 30 s have passed.
-        let frame = 480
-        var rng = SplitMix64(seed: 1)
-        let started = ContinuousClock.now
-        var sent = 0
-        var audio = mono
-        while true {
-            if sent + frame > audio.count {
-                if record.withLock({ $0.done != nil }) || sent > mono.count + 30 * 24_000 { break }
-                audio += (0..<frame).map { _ in Float(rng.nextUnitDouble() - 0.5) * 0.0004 }
-            }
-            session.appendAudio(Array(audio[sent..<(sent + frame)]))
-            sent += frame
-            let due = started + .microseconds(Int(Double(sent) / 24_000 / pace * 1_000_000))
-            let wait = due - ContinuousClock.now
-            if wait > .zero { Thread.sleep(forTimeInterval: wait.seconds) }
-        }
-        _ = finished.wait(timeout: .now() + 5)
-        session.close()
-        let result = record.withLock { $0 }
+        let result = SpokenTurn.run(question: mono, services: services, configuration: defaults, pace: pace)
         try AudioFile.write(result.reply, sampleRate: 24_000, to: out)
         guard let done = result.done else { throw ValidationError("no reply within 30 s of the question (errors: \(result.errors))") }
         let timings = (done["metadata"] as? [String: any Sendable])?["timings_ms"] as? [String: any Sendable] ?? [:]
@@ -86,38 +60,5 @@ struct ConverseCommand: ParsableCommand {
             print("timings:    " + ordered.compactMap { key in (timings[key] as? Double).map { "\(key) \(Int($0)) ms" } }.joined(separator: ", "))
             print("reply:      \(String(format: "%.2f", Double(result.reply.count) / 24_000)) s of audio written to \(out)")
         }
-    }
-}
-
-/// What a `converse` turn produced, gathered from the session's output.
-struct ConversationRecord: Sendable {
-    var transcript = ""
-    var reasoning = ""
-    var answer = ""
-    var reply: [Float] = []
-    var errors: [String] = []
-    var done: [String: any Sendable]?
-
-    /// Takes one output; true once the reply is complete.
-    mutating func take(_ output: SessionOutput) -> Bool {
-        switch output {
-        case .audio(let samples, _, _, _):
-            reply += samples
-        case .audioDone:
-            break
-        case .event(let event):
-            let f = event.fields
-            switch event.type {
-            case "conversation.item.input_audio_transcription.completed": transcript = f["transcript"] as? String ?? ""
-            case "response.reasoning_text.delta": reasoning += f["delta"] as? String ?? ""
-            case "response.output_audio_transcript.delta": answer += f["delta"] as? String ?? ""
-            case "error": errors.append(((f["error"] as? [String: any Sendable])?["message"] as? String) ?? "error")
-            case "response.done":
-                done = f["response"] as? [String: any Sendable]
-                return true
-            default: break
-            }
-        }
-        return false
     }
 }

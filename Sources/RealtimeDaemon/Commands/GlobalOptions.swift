@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import Logging
 
@@ -42,6 +43,13 @@ enum LogSetup {
             handler.logLevel = level
             return handler
         }
-        return Logger(label: "realtime-daemon")
+        let logger = Logger(label: "realtime-daemon")
+        let note = BLASStartup.note
+        switch note.level {
+        case .debug: logger.debug("\(note.text)")
+        case .notice: logger.notice("\(note.text)")
+        case .warning: logger.warning("\(note.text)")
+        }
+        return logger
     }
 }

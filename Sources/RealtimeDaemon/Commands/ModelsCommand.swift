@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import ModelStore
 import Foundation
 
 struct ModelsCommand: ParsableCommand {

@@ -35,19 +35,24 @@ struct ServeCommand: AsyncParsableCommand {
         var defaults = SessionConfiguration()
         defaults.reply = config.reply
 
-        var services: [any Service] = [RealtimeServer(settings: config.server, services: models, defaults: defaults, metrics: metrics, logger: logger)]
+        let ready = ReadySignal()
+        var server = RealtimeServer(settings: config.server, services: models, defaults: defaults, metrics: metrics, logger: logger)
+        server.onListening = { _ in ready.set() }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server)]
         do {
             if let audio = try AudioDevicesService.open(config, logger: logger) {
                 audio.voiceLoop = (models, defaults, metrics)
-                services.append(audio)
+                // The voice loop reopens its devices itself; should it still end, the server goes on.
+                services.append(.init(service: audio, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
             }
         } catch {
             logger.error("\(error)")
             throw ExitCode(1)
         }
-        services.append(SystemdService(status: services.count == 1 ? "serving; no local audio" : "serving, with local audio", logger: logger))
+        let status = services.count == 1 ? "serving; no local audio" : "serving, with local audio"
+        services.append(.init(service: SystemdService(status: status, ready: ready, logger: logger)))
 
-        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
         } catch {

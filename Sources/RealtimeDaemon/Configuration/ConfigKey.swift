@@ -1,4 +1,5 @@
 import Engine
+import RemoteEngine
 /// One setting of the daemon: its name in the configuration file, the environment variable that
 /// overrides it, its default and what it means. `ConfigKey.all` is the single list that the
 /// loader, `--set`, `config keys` and the documentation are made from.
@@ -79,10 +80,16 @@ extension ConfigKey {
         kind: .integer(0...65_535), help: "TCP port of the HTTP/WebSocket server (0: any free port, logged at start).")
     static let serverToken = ConfigKey(name: "server.token", defaultValue: "",
         kind: .secret, help: "Bearer token clients must present (Authorization header or openai-insecure-api-key.<token> subprotocol); empty: no auth.")
+    static let serverTokenFile = ConfigKey(name: "server.token_file", defaultValue: "",
+        kind: .path, help: "File holding the token (kept out of the configuration and the command line); under systemd, LoadCredential=server.token is read without it.")
     static let allowedOrigins = ConfigKey(name: "server.allowed_origins", defaultValue: "",
-        kind: .string, help: "Comma-separated browser Origins allowed to connect, or *; empty: only this host's own pages (localhost).")
+        kind: .string, help: "Comma-separated browser Origins allowed to connect, or *; empty: pages served from loopback (and, with a token, from the address the client used).")
     static let maxSessions = ConfigKey(name: "server.max_sessions", defaultValue: "4",
         kind: .integer(1...1_000), help: "Concurrent sessions; more are refused with an `overloaded` error.")
+    static let maxConnections = ConfigKey(name: "server.max_connections", defaultValue: "64",
+        kind: .integer(1...100_000), help: "Open TCP connections at most (sessions, pages, probes, and connections not yet past their headers); more wait to be accepted.")
+    static let sessionIdleTimeout = ConfigKey(name: "server.session_idle_timeout_s", defaultValue: "900",
+        kind: .integer(10...604_800), help: "A session with no message from its client for this long is closed (its slot freed).")
     static let maxMessageKB = ConfigKey(name: "server.max_message_kb", defaultValue: "1024",
         kind: .integer(1...65_536), help: "Largest WebSocket message accepted, in KiB; a larger one is answered with an error and dropped.")
     static let replyMode = ConfigKey(name: "reply.mode", defaultValue: "speak_first",
@@ -118,8 +125,8 @@ extension ConfigKey {
 
     static let all: [ConfigKey] = [
         logLevel, modelsDir, audioEnabled, captureDevice, playbackDevice, captureRate, playbackRate,
-        periodMs, bufferPeriods, alsaConfig, engineThreads, serverHost, serverPort, serverToken, allowedOrigins,
-        maxSessions, maxMessageKB, replyMode, thinkSegmentTokens, responseSegmentTokens, maxReasoningTokens,
+        periodMs, bufferPeriods, alsaConfig, engineThreads, serverHost, serverPort, serverToken, serverTokenFile, allowedOrigins,
+        maxSessions, maxConnections, sessionIdleTimeout, maxMessageKB, replyMode, thinkSegmentTokens, responseSegmentTokens, maxReasoningTokens,
         replyEngine, remoteURL, remoteModel, remoteAPIKey, remoteInput, remoteConnectTimeout, remoteFirstTokenTimeout,
         remoteIdleTimeout, remoteMaxConcurrent, remoteRetries,
     ]

@@ -15,7 +15,17 @@ enum ConfigurationError: Error, Equatable, CustomStringConvertible {
             return "unknown configuration key '\(key)' in \(source)\(hint); `realtime-daemon config keys` lists them"
         case let .invalidValue(key, value, source, problem):
             return "invalid value '\(value)' for \(key) from \(source): \(problem)"
-        case let .malformedOverride(text): return "--set expects KEY=VALUE, got '\(text)'"
+        case let .malformedOverride(text): return "--set expects KEY=VALUE, got '\(Self.redacted(text))'"
         }
+    }
+
+    /// `text` with anything after a secret key's name hidden (a mistyped `--set server.token:…`
+    /// must not print the token to the journal).
+    static func redacted(_ text: String) -> String {
+        for key in ConfigKey.all {
+            guard case .secret = key.kind, text.hasPrefix(key.name) else { continue }
+            return key.name + (text.count > key.name.count ? "… (hidden)" : "")
+        }
+        return text
     }
 }

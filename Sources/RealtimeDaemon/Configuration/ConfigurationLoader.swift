@@ -59,7 +59,8 @@ struct ConfigurationLoader {
         for key in ConfigKey.all {
             guard let (value, source) = values[key.name] else { continue }
             if let problem = key.problem(with: value) {
-                throw .invalidValue(key: key.name, value: value, source: source.description, problem: problem)
+                let shown = if case .secret = key.kind { "(hidden)" } else { value }
+                throw .invalidValue(key: key.name, value: shown, source: source.description, problem: problem)
             }
         }
         return ResolvedConfiguration(values: values.mapValues { .init(value: $0.0, source: $0.1) }, file: file)
@@ -73,7 +74,9 @@ struct ConfigurationLoader {
         }
         let document: Any?
         do { document = try Yams.load(yaml: text) } catch {
-            throw .syntax(path: path, message: "\(error)")
+            // Yams quotes the offending line, which may hold a token: only its position is kept.
+            let position = "\(error)".split(separator: "\n").first.map(String.init) ?? "syntax error"
+            throw .syntax(path: path, message: position)
         }
         guard let document else { return [:] }  // an empty file sets nothing
         guard let root = document as? [String: Any] else {

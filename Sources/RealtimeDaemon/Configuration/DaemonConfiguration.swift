@@ -1,4 +1,6 @@
 import Engine
+import RemoteEngine
+import ModelStore
 import Foundation
 import Logging
 import Streaming
@@ -26,6 +28,36 @@ struct DaemonConfiguration {
         var allowedOrigins: [String]
         var maxSessions: Int
         var maxMessageBytes: Int
+        var maxConnections = 64
+        var sessionIdleTimeout: Duration = .seconds(900)
+
+        /// Whether the server is reachable only from this machine.
+        var isLoopback: Bool { ["127.0.0.1", "::1", "localhost"].contains(host) }
+    }
+
+    /// The token: `server.token`, else the first line of `server.token_file`, else the systemd
+    /// credential `server.token` (`LoadCredential=`, read from $CREDENTIALS_DIRECTORY).
+    static func token(_ resolved: ResolvedConfiguration, environment: [String: String]) throws(ConfigurationError) -> String {
+        let direct = resolved.string(.serverToken)
+        if !direct.isEmpty { return direct }
+        let path = resolved.string(.serverTokenFile)
+        if path.isEmpty, let credentials = environment["CREDENTIALS_DIRECTORY"] {
+            // The installed unit always passes the credential; empty means no token.
+            let candidate = credentials + "/server.token"
+            let text = (try? String(contentsOfFile: candidate, encoding: .utf8)) ?? ""
+            return text.split(whereSeparator: \.isNewline).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        }
+        guard !path.isEmpty else { return "" }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw .invalidValue(key: ConfigKey.serverTokenFile.name, value: path, source: resolved.source(.serverTokenFile).description,
+                                problem: "cannot read it")
+        }
+        let token = text.split(whereSeparator: \.isNewline).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        guard !token.isEmpty else {
+            throw .invalidValue(key: ConfigKey.serverTokenFile.name, value: path, source: resolved.source(.serverTokenFile).description,
+                                problem: "the file is empty")
+        }
+        return token
     }
 
     init(_ resolved: ResolvedConfiguration, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) {
@@ -47,12 +79,13 @@ struct DaemonConfiguration {
         playback = AlsaDeviceConfiguration(device: resolved.string(.playbackDevice), sampleRate: resolved.integer(.playbackRate),
                                            periodMs: period, bufferPeriods: buffers, configText: alsaText)
         engineThreads = resolved.integer(.engineThreads)
-        let token = resolved.string(.serverToken)
+        let token = try Self.token(resolved, environment: environment)
         server = ServerSettings(
             host: resolved.string(.serverHost), port: resolved.integer(.serverPort), token: token.isEmpty ? nil : token,
             allowedOrigins: resolved.string(.allowedOrigins).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty },
-            maxSessions: resolved.integer(.maxSessions), maxMessageBytes: resolved.integer(.maxMessageKB) * 1024)
-        if server.token == nil, !["127.0.0.1", "::1", "localhost"].contains(server.host) {
+            maxSessions: resolved.integer(.maxSessions), maxMessageBytes: resolved.integer(.maxMessageKB) * 1024,
+            maxConnections: resolved.integer(.maxConnections), sessionIdleTimeout: .seconds(resolved.integer(.sessionIdleTimeout)))
+        if server.token == nil, !server.isLoopback {
             throw .invalidValue(key: ConfigKey.serverHost.name, value: server.host, source: resolved.source(.serverHost).description,
                                 problem: "listening beyond loopback needs a token (set server.token or RTD_SERVER_TOKEN)")
         }

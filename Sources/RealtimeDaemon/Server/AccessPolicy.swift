@@ -1,3 +1,6 @@
+import Crypto
+import Foundation
+import Glibc
 import HTTPTypes
 
 /// Who may open a session (PROTOCOL.md, "Connection"): the bearer token, presented as an
@@ -5,7 +8,7 @@ import HTTPTypes
 /// subprotocol; and the `Origin` allow-list. A value type, tested without sockets.
 struct AccessPolicy: Sendable {
     var token: String?
-    /// Allowed Origins, or `["*"]`; empty allows only pages of this host (localhost).
+    /// Allowed Origins, or `["*"]`; empty allows pages served from loopback (see `originAllowed`).
     var allowedOrigins: [String]
 
     enum Decision: Equatable {
@@ -20,8 +23,13 @@ struct AccessPolicy: Sendable {
     func decide(_ request: HTTPRequest) -> Decision {
         let offered = request.headerFields[values: .secWebSocketProtocol]
             .flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
+        // DNS rebinding: a page whose name now resolves to this machine sends its own name as
+        // Host. Without a token, only addresses and localhost are answered.
+        if token == nil, let host = request.authority, !Self.isAddressOrLocalhost(Self.hostName(host)) {
+            return .forbidden("Host \(host.prefix(100)) is not an address of this machine; without server.token, connect by IP address or localhost")
+        }
         if let origin = request.headerFields[.origin], !originAllowed(origin, host: request.authority) {
-            return .forbidden("origin \(origin) is not allowed (configure server.allowed_origins)")
+            return .forbidden("origin \(origin.prefix(100)) is not allowed (configure server.allowed_origins)")
         }
         if let token {
             let bearer = request.headerFields[.authorization].flatMap { value -> String? in
@@ -39,18 +47,35 @@ struct AccessPolicy: Sendable {
         return .allow(subprotocol: chosen)
     }
 
+    /// By default pages served from this machine's loopback names; with a token configured also
+    /// pages of the host the client addressed (the daemon's own page on a LAN address), since a
+    /// rebinding page cannot know the token.
     func originAllowed(_ origin: String, host: String?) -> Bool {
         if allowedOrigins.contains("*") || allowedOrigins.contains(origin) { return true }
         guard allowedOrigins.isEmpty else { return false }
-        // Default: the daemon's own pages and local development pages.
         let originHost = origin.split(separator: "/").dropFirst().first.map(String.init) ?? ""
-        if let host, originHost == host { return true }
-        let name = originHost.hasPrefix("[") ? String(originHost.prefix { $0 != "]" }.dropFirst()) : String(originHost.split(separator: ":").first ?? "")
-        return ["localhost", "127.0.0.1", "::1"].contains(name)
+        if token != nil, let host, originHost == host { return true }
+        return Self.loopbackNames.contains(Self.hostName(originHost))
     }
 
+    static let loopbackNames: Set<String> = ["localhost", "127.0.0.1", "::1"]
+
+    /// The name in `host[:port]` or `[v6]:port`.
+    static func hostName(_ authority: String) -> String {
+        if authority.hasPrefix("[") { return String(authority.dropFirst().prefix { $0 != "]" }) }
+        return String(authority.split(separator: ":", maxSplits: 1).first ?? "").lowercased()
+    }
+
+    /// An IP literal (which no DNS answer can change) or localhost.
+    static func isAddressOrLocalhost(_ name: String) -> Bool {
+        if name == "localhost" || name.hasSuffix(".localhost") { return true }
+        var v4 = in_addr(), v6 = in6_addr()
+        return inet_pton(AF_INET, name, &v4) == 1 || inet_pton(AF_INET6, name, &v6) == 1
+    }
+
+    /// Compares without an early exit; SHA-256 first, so not even the token's length shows in the time taken.
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
+        let x = Array(SHA256.hash(data: Data(a.utf8))), y = Array(SHA256.hash(data: Data(b.utf8)))
         var difference = UInt8(x.count == y.count ? 0 : 1)
         for i in 0..<max(x.count, y.count) {
             difference |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)

@@ -1,4 +1,5 @@
 import Engine
+import RemoteEngine
 import Prometheus
 import Streaming
 
@@ -9,10 +10,14 @@ final class DaemonMetrics: Sendable {
     let sessionsActive: Gauge
     let sessionsTotal: Counter
     let sessionsRefused: Counter
+    let protocolViolations: Counter
+    let connectionsClosed: @Sendable (String) -> Counter
     let responses: @Sendable (String) -> Counter
     let errors: @Sendable (String) -> Counter
     let stageSeconds: @Sendable (String) -> ValueHistogram
     let audioXruns: Counter
+    let audioDeviceFailures: Counter
+    let audioDroppedSamples: Counter
     let remoteFirstToken: ValueHistogram
     let remoteErrors: @Sendable (String) -> Counter
 
@@ -23,7 +28,11 @@ final class DaemonMetrics: Sendable {
         sessionsActive = r.makeGauge(descriptor: Self.name("sessions_active", "Sessions open now."))
         sessionsTotal = r.makeCounter(descriptor: Self.name("sessions_total", "Sessions opened."))
         sessionsRefused = r.makeCounter(descriptor: Self.name("sessions_refused_total", "Connections refused because server.max_sessions were open."))
+        protocolViolations = r.makeCounter(descriptor: Self.name("ws_protocol_violations_total", "Connections closed for breaking the WebSocket framing rules."))
+        connectionsClosed = { reason in r.makeCounter(descriptor: Self.name("connections_closed_total", "Connections the server closed itself, by reason."), labels: [("reason", reason)]) }
         audioXruns = r.makeCounter(descriptor: Self.name("audio_xruns_total", "ALSA overruns and underruns of the local voice loop."))
+        audioDeviceFailures = r.makeCounter(descriptor: Self.name("audio_device_failures_total", "Local audio devices that failed and were reopened."))
+        audioDroppedSamples = r.makeCounter(descriptor: Self.name("audio_dropped_samples_total", "Reply samples the speaker's full queue could not take."))
         responses = { status in r.makeCounter(descriptor: Self.name("responses_total", "Responses by final status."), labels: [("status", status)]) }
         errors = { code in r.makeCounter(descriptor: Self.name("errors_total", "error events sent, by code."), labels: [("code", code)]) }
         remoteFirstToken = r.makeValueHistogram(

@@ -1,4 +1,6 @@
 import Engine
+import RemoteEngine
+import ModelStore
 import Foundation
 import Logging
 import Streaming

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import NIOCore
@@ -11,6 +12,11 @@ import Synchronization
 /// The HTTP and WebSocket server: `GET /v1/realtime` upgraded to a realtime session
 /// (PROTOCOL.md), `GET /healthz`, `GET /metrics`, and the web page (`GET /`). A `Service`: it runs until graceful shutdown,
 /// which closes every session (cancelling replies in progress with `response.done`).
+///
+/// Before authentication a connection holds little and not for long: at most
+/// `server.max_connections` are open, each must send its request headers within
+/// `headerTimeout`, plain HTTP connections close after 30 s idle, and a peer that presents
+/// wrong tokens is refused for a minute after `AuthFailureLimiter.allowed` failures.
 struct RealtimeServer: Service {
     let settings: DaemonConfiguration.ServerSettings
     let services: SessionServices
@@ -20,7 +26,9 @@ struct RealtimeServer: Service {
     /// Called with the bound port once listening (port 0 picks a free one).
     var onListening: @Sendable (Int) async -> Void = { _ in }
 
+    static let headerTimeout: TimeAmount = .seconds(15)
     private let open = SessionCount()
+    private let failures = AuthFailureLimiter()
 
     func run() async throws {
         let policy = AccessPolicy(token: settings.token, allowedOrigins: settings.allowedOrigins)
@@ -29,59 +37,80 @@ struct RealtimeServer: Service {
             Response(status: .ok, headers: [.contentType: "application/json"],
                      body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok","sessions":\#(open.count)}"#)))
         }
-        router.get("metrics") { [metrics] _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                     body: .init(byteBuffer: ByteBuffer(string: metrics.text())))
+        // Beyond loopback the metrics (session counts, error codes) need the token too.
+        let metricsToken = settings.isLoopback ? nil : settings.token
+        router.get("metrics") { [metrics] request, _ in
+            if let metricsToken, request.headers[.authorization] != "Bearer \(metricsToken)" {
+                return Self.plain(.unauthorized, "the metrics need the token: Authorization: Bearer <token>")
+            }
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                            body: .init(byteBuffer: ByteBuffer(string: metrics.text())))
         }
         WebPage.register(on: router)
-        // Reached only when the upgrade was declined: say why.
+        // Reached only when the upgrade was declined or not asked for. The token is checked at
+        // the upgrade alone (where failures are limited), so this answer says nothing about it.
         router.get("v1/realtime") { request, _ -> Response in
-            switch policy.decide(request.head) {
-            case .unauthorized(let why): return Self.plain(.unauthorized, why)
-            case .forbidden(let why): return Self.plain(.forbidden, why)
-            case .allow: return Self.plain(.upgradeRequired, "this endpoint is a WebSocket: connect with Upgrade: websocket")
+            if case .forbidden(let why) = AccessPolicy(token: nil, allowedOrigins: policy.allowedOrigins).decide(request.head) {
+                return Self.plain(.forbidden, why)
             }
+            return Self.plain(.upgradeRequired, "this endpoint is a WebSocket: connect with Upgrade: websocket")
         }
         let connection = RealtimeConnection(services: services, defaults: defaults, metrics: metrics,
-                                            maxMessageBytes: settings.maxMessageBytes, logger: logger)
-        let wsConfiguration = WebSocketServerConfiguration(maxFrameSize: max(1 << 24, settings.maxMessageBytes), autoPing: .enabled(timePeriod: .seconds(30)))
+                                            limits: ConnectionLimits(maxMessageBytes: settings.maxMessageBytes, idleTimeout: settings.sessionIdleTimeout),
+                                            logger: logger)
+        // A frame up to 64 KiB over the message limit is read and answered with an error (the
+        // session goes on); a larger one is refused by its header (1009), never buffered.
+        let wsConfiguration = WebSocketServerConfiguration(maxFrameSize: settings.maxMessageBytes + (64 << 10), autoPing: .enabled(timePeriod: .seconds(30)))
+        let upgradeConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(http1: .init(idleTimeout: .seconds(30)), ws: wsConfiguration)
+        let shouldUpgrade: @Sendable (HTTPRequest, any Channel, Logger) async throws -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> = {
+            [open, metrics, logger, failures, maxSessions = settings.maxSessions] request, channel, _ in
+            guard request.path?.split(separator: "?").first == "/v1/realtime" else { return .dontUpgrade }
+            let peer = channel.remoteAddress?.ipAddress ?? "unknown"
+            if failures.isBlocked(peer) {
+                try await UpgradeRefusal.respond(on: channel, status: .tooManyRequests, reason: "too many failed attempts; try again in a minute")
+                return .dontUpgrade
+            }
+            let subprotocol: String?
+            switch policy.decide(request) {
+            case .allow(let chosen):
+                subprotocol = chosen
+            case .unauthorized(let why):
+                if failures.record(peer) { logger.notice("connection refused: \(why)", metadata: ["peer": "\(peer)"]) }
+                try await UpgradeRefusal.respond(on: channel, status: .unauthorized, reason: why)
+                return .dontUpgrade
+            case .forbidden(let why):
+                if failures.record(peer) { logger.notice("connection refused: \(why)", metadata: ["peer": "\(peer)"]) }
+                try await UpgradeRefusal.respond(on: channel, status: .forbidden, reason: why)
+                return .dontUpgrade
+            }
+            var headers = HTTPFields()
+            if let subprotocol { headers[.secWebSocketProtocol] = subprotocol }
+            return .upgrade(headers) { inbound, outbound, _ in
+                guard open.enter(limit: maxSessions) else {
+                    metrics.sessionsRefused.increment()
+                    let error = ServerEvent.error(.overloaded("\(maxSessions) sessions are open (server.max_sessions); try again later"))
+                    try await outbound.write(.text(error.encoded(eventID: "evt_1")))
+                    try await outbound.close(.unknown(1013), reason: "overloaded")
+                    return
+                }
+                metrics.sessionsTotal.increment()
+                metrics.sessionsActive.increment()
+                defer {
+                    open.leave()
+                    metrics.sessionsActive.decrement()
+                }
+                await connection.run(inbound: inbound, outbound: outbound, channel: channel)
+            }
+        }
+        let server = HTTPServerBuilder { responder in
+            HeaderDeadlineChannel(inner: HTTP1WebSocketUpgradeChannel(responder: responder, configuration: upgradeConfiguration, shouldUpgrade: shouldUpgrade),
+                                  deadline: Self.headerTimeout)
+        }
         let app = Application(
             router: router,
-            server: .http1WebSocketUpgrade(configuration: .init(ws: wsConfiguration)) { [open, metrics, logger, maxSessions = settings.maxSessions] request, channel, _ in
-                guard request.path?.split(separator: "?").first == "/v1/realtime" else { return .dontUpgrade }
-                let subprotocol: String?
-                switch policy.decide(request) {
-                case .allow(let chosen):
-                    subprotocol = chosen
-                case .unauthorized(let why):
-                    logger.notice("connection refused: \(why)")
-                    try await UpgradeRefusal.respond(on: channel, status: .unauthorized, reason: why)
-                    return .dontUpgrade
-                case .forbidden(let why):
-                    logger.notice("connection refused: \(why)")
-                    try await UpgradeRefusal.respond(on: channel, status: .forbidden, reason: why)
-                    return .dontUpgrade
-                }
-                var headers = HTTPFields()
-                if let subprotocol { headers[.secWebSocketProtocol] = subprotocol }
-                return .upgrade(headers) { inbound, outbound, _ in
-                    guard open.enter(limit: maxSessions) else {
-                        metrics.sessionsRefused.increment()
-                        let error = ServerEvent.error(.overloaded("\(maxSessions) sessions are open (server.max_sessions); try again later"))
-                        try await outbound.write(.text(error.encoded(eventID: "evt_1")))
-                        try await outbound.close(.unknown(1013), reason: "overloaded")
-                        return
-                    }
-                    metrics.sessionsTotal.increment()
-                    metrics.sessionsActive.increment()
-                    defer {
-                        open.leave()
-                        metrics.sessionsActive.decrement()
-                    }
-                    await connection.run(inbound: inbound, outbound: outbound)
-                }
-            },
-            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "realtime-daemon"),
+            server: server,
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "realtime-daemon",
+                                 availableConnectionsDelegate: .maximum(settings.maxConnections, logger: logger)),
             onServerRunning: { [logger, onListening] channel in
                 let port = channel.localAddress?.port ?? 0
                 logger.info("listening", metadata: ["url": "ws://\(settings.host):\(port)/v1/realtime"])

@@ -6,19 +6,27 @@ import Synchronization
 
 /// The local voice loop: owns the ALSA capture and playback threads and runs one session on
 /// them (when given the models): microphone → echo gate → session; reply audio → speaker; a
-/// barge-in empties the speaker within one period. Reports the devices' health: a failed device
-/// ends the service with an error; xruns and dropped samples are logged as they happen and
-/// counted in /metrics. The input level is logged at debug level so a person can check the mic.
+/// barge-in empties the speaker within one period.
+///
+/// It outlives its devices: when one fails (a USB microphone unplugged), both are closed, the
+/// session goes on without them, and they are opened again with a back-off (0.5 s doubling to
+/// 30 s) until they come back. WebSocket sessions are not touched. Xruns and dropped samples are
+/// logged as they happen and counted in /metrics; the input level is logged at debug level so a
+/// person can check the microphone.
 final class AudioDevicesService: Service, @unchecked Sendable {
-    let capture: AlsaCapture
-    let playback: AlsaPlayback
+    let capture: AlsaDeviceConfiguration
+    let playback: AlsaDeviceConfiguration
     let logger: Logger
     /// The models and session settings for the local session; nil runs the devices alone.
     var voiceLoop: (services: SessionServices, defaults: SessionConfiguration, metrics: DaemonMetrics)?
+    /// The devices in use; nil while they are being reopened.
+    private let devices: Mutex<AudioDevicePair?>
+    private let gate = Mutex(EchoGate())
 
-    init(capture: AlsaCapture, playback: AlsaPlayback, logger: Logger) {
+    private init(capture: AlsaDeviceConfiguration, playback: AlsaDeviceConfiguration, opened: AudioDevicePair, logger: Logger) {
         self.capture = capture
         self.playback = playback
+        self.devices = Mutex(opened)
         self.logger = logger
     }
 
@@ -30,13 +38,9 @@ final class AudioDevicesService: Service, @unchecked Sendable {
             return nil
         }
         do {
-            let capture = try AlsaCapture(config.capture)
-            let playback = try AlsaPlayback(config.playback)
-            logger.info("audio devices open", metadata: [
-                "capture": "\(config.capture.device) \(capture.sampleRate) Hz period \(capture.pcm.periodFrames)",
-                "playback": "\(config.playback.device) \(playback.sampleRate) Hz period \(playback.pcm.periodFrames)",
-            ])
-            return AudioDevicesService(capture: capture, playback: playback, logger: logger)
+            let pair = try AudioDevicePair(capture: config.capture, playback: config.playback)
+            logger.info("audio devices open", metadata: pair.metadata)
+            return AudioDevicesService(capture: config.capture, playback: config.playback, opened: pair, logger: logger)
         } catch {
             if config.audioMode == .on { throw error }
             logger.warning("no local audio: \(error) (set audio.enabled=off to silence this, or =on to make it an error)")
@@ -45,15 +49,42 @@ final class AudioDevicesService: Service, @unchecked Sendable {
     }
 
     func run() async throws {
-        capture.start()
-        playback.start()
         let session = try voiceLoop.map { try startSession($0.services, $0.defaults, $0.metrics) }
         defer {
-            session?.close()
-            capture.stop()
-            playback.stop()
+            session?.closeAndWait()
+            devices.withLock { $0?.stop(); $0 = nil }
             logger.info("audio devices closed")
         }
+        var backoff: Duration = .milliseconds(500)
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            guard let pair = devices.withLock({ $0 }) else {
+                do {
+                    let pair = try AudioDevicePair(capture: capture, playback: playback)
+                    devices.withLock { $0 = pair }
+                    logger.notice("audio devices reopened", metadata: pair.metadata)
+                    backoff = .milliseconds(500)
+                } catch {
+                    logger.warning("audio devices still unavailable: \(error); next try in \(backoff)")
+                    try? await Task.sleep(for: backoff)
+                    backoff = min(backoff * 2, .seconds(30))
+                }
+                continue
+            }
+            do {
+                try await pump(pair, into: session)
+            } catch {
+                logger.error("audio device failed: \(error); the local voice loop waits for it (WebSocket sessions go on)")
+                voiceLoop?.metrics.audioDeviceFailures.increment()
+                devices.withLock { $0?.stop(); $0 = nil }
+                if let session { session.handle(.cancelResponse) }
+            }
+        }
+    }
+
+    /// Moves microphone audio into the session until shutdown; throws when a device fails.
+    private func pump(_ pair: AudioDevicePair, into session: RealtimeSession?) async throws {
+        pair.start()
+        let capture = pair.capture, playback = pair.playback
         let toSession = try Resampler(from: capture.sampleRate, to: AudioFormat.pcm24k.sampleRate)
         var reported = (captureXruns: 0, playbackXruns: 0, dropped: 0)
         let hop = capture.sampleRate / 50  // 20 ms
@@ -96,21 +127,25 @@ final class AudioDevicesService: Service, @unchecked Sendable {
         }
     }
 
-    private let gate = Mutex(EchoGate())
-
-    /// The local session: its reply audio goes to the speaker, a cancelled reply is cut off.
+    /// The local session: its reply audio goes to the speaker in use, a cancelled reply is cut off.
     private func startSession(_ services: SessionServices, _ defaults: SessionConfiguration, _ metrics: DaemonMetrics) throws -> RealtimeSession {
-        let toSpeaker = try LockedResampler(from: AudioFormat.pcm24k.sampleRate, to: playback.sampleRate)
-        let (playback, logger) = (self.playback, self.logger)
+        let playbackRate = devices.withLock { $0?.playback.sampleRate } ?? playback.sampleRate
+        let toSpeaker = try LockedResampler(from: AudioFormat.pcm24k.sampleRate, to: playbackRate)
+        let logger = self.logger
         var configuration = defaults
         configuration.inputFormat = .pcm24k
         configuration.outputFormat = .pcm24k
         let session = RealtimeSession(services: services, configuration: configuration) { output in
             switch output {
             case .audio(let samples, _, _, _):
-                guard let audio = toSpeaker.process(samples), !audio.isEmpty else { return }
+                guard let audio = toSpeaker.process(samples), !audio.isEmpty, let playback = self.devices.withLock({ $0?.playback }) else { return }
                 self.gate.withLock { $0.played(levelDB: SignalLevel.decibels(audio), seconds: Double(audio.count) / Double(playback.sampleRate)) }
-                _ = playback.ring.write(audio)
+                let written = playback.ring.write(audio)
+                if written < audio.count {
+                    // Said, never silently dropped: the speaker's queue (30 s) is full.
+                    metrics.audioDroppedSamples.increment(by: Int64(audio.count - written))
+                    logger.warning("reply audio dropped: the speaker's queue is full", metadata: ["samples": "\(audio.count - written)"])
+                }
             case .audioDone:
                 break
             case .event(let event):
@@ -121,7 +156,7 @@ final class AudioDevicesService: Service, @unchecked Sendable {
                 case "response.done":
                     let response = event.fields["response"] as? [String: any Sendable]
                     let status = response?["status"] as? String ?? ""
-                    if status == "cancelled" { playback.interrupt() }  // barge-in: the speaker stops now
+                    if status == "cancelled" { self.devices.withLock { $0?.playback.interrupt() } }  // barge-in: the speaker stops now
                     let said = ((response?["output"] as? [any Sendable])?.first as? [String: any Sendable])
                         .flatMap { ($0["content"] as? [any Sendable])?.first as? [String: any Sendable] }?["transcript"] as? String ?? ""
                     logger.info("replied", metadata: ["status": "\(status)", "said": "\(said)"])
@@ -134,6 +169,32 @@ final class AudioDevicesService: Service, @unchecked Sendable {
         }
         logger.info("local voice loop running", metadata: ["mode": "\(configuration.reply.mode.rawValue)"])
         return session
+    }
+}
+
+/// A microphone and a speaker opened together, and their threads.
+final class AudioDevicePair: Sendable {
+    let capture: AlsaCapture
+    let playback: AlsaPlayback
+
+    init(capture: AlsaDeviceConfiguration, playback: AlsaDeviceConfiguration) throws {
+        self.capture = try AlsaCapture(capture)
+        self.playback = try AlsaPlayback(playback)
+    }
+
+    func start() {
+        capture.start()
+        playback.start()
+    }
+
+    func stop() {
+        capture.stop()
+        playback.stop()
+    }
+
+    var metadata: Logger.Metadata {
+        ["capture": "\(capture.pcm.configuration.device) \(capture.sampleRate) Hz period \(capture.pcm.periodFrames)",
+         "playback": "\(playback.pcm.configuration.device) \(playback.sampleRate) Hz period \(playback.pcm.periodFrames)"]
     }
 }
 

@@ -1,14 +1,17 @@
 import Logging
 import ServiceLifecycle
 
-/// Tells systemd the daemon is ready, keeps its watchdog fed at half the interval it asked for,
-/// and says STOPPING=1 as soon as a graceful shutdown begins.
+/// Tells systemd the daemon is ready once the server listens, keeps its watchdog fed at half
+/// the interval it asked for, and says STOPPING=1 as soon as a graceful shutdown begins.
 struct SystemdService: Service {
     let notifier = SystemdNotifier()
     let status: String
+    let ready: ReadySignal
     let logger: Logger
 
     func run() async throws {
+        await ready.wait()
+        guard ready.isSet else { return }
         if notifier.notify("READY=1\nSTATUS=\(status)") {
             logger.info("notified systemd: ready")
         }

@@ -12,6 +12,18 @@ public enum ClientEvent: Sendable {
     case cancelResponse
     case truncate(itemID: String, contentIndex: Int, audioEndMs: Int)
 
+    /// Longest text a client may give as instructions or as a typed message, in UTF-8 bytes
+    /// (16 KiB: pages of text; a spoken conversation's prompt holds about 4 KB).
+    public static let maximumTextBytes = 16 << 10
+
+    /// Refuses text longer than `maximumTextBytes`.
+    static func checkLength(_ text: String, _ field: String) throws(ProtocolError) -> String {
+        guard text.utf8.count <= maximumTextBytes else {
+            throw .invalidValue(field, "is limited to \(maximumTextBytes) bytes (got \(text.utf8.count))")
+        }
+        return text
+    }
+
     /// A session object, kept as parsed JSON (not Sendable as such; read on the receiving task only).
     public struct SessionUpdate: @unchecked Sendable {
         public let object: [String: Any]
@@ -67,10 +79,12 @@ public enum ClientEvent: Sendable {
             guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
                 throw .invalidValue("item.content", "the message has no text")
             }
-            return .createUserText(text)
+            return .createUserText(try checkLength(text, "item.content"))
         case "response.create":
             let response = try f.optionalObject("response")
-            return .createResponse(instructions: try response?.optionalString("instructions"))
+            let instructions = try response?.optionalString("instructions")
+            if let instructions { _ = try checkLength(instructions, "response.instructions") }
+            return .createResponse(instructions: instructions)
         case "response.cancel":
             return .cancelResponse
         case "conversation.item.truncate":
@@ -81,7 +95,9 @@ public enum ClientEvent: Sendable {
             }
             return .truncate(itemID: itemID, contentIndex: index, audioEndMs: end)
         default:
-            throw ProtocolError(code: "unknown_event", message: "unknown event type \"\(type)\"")
+            // At most 100 characters of it echoed: a client that does not read gets no amplification.
+            let shown = type.count > 100 ? type.prefix(100) + "…" : Substring(type)
+            throw ProtocolError(code: "unknown_event", message: "unknown event type \"\(shown)\"")
         }
     }
 }

@@ -17,6 +17,19 @@ public struct ServerEvent: Sendable {
         return ServerEvent("error", ["error": error])
     }
 
+    /// About the bytes of the event's text values (the numbers and keys are small), for a
+    /// transport's output budget; cheaper than encoding.
+    public var estimatedPayloadBytes: Int { Self.textBytes(fields) }
+
+    private static func textBytes(_ value: Any) -> Int {
+        switch value {
+        case let s as String: s.utf8.count
+        case let d as [String: any Sendable]: d.values.reduce(0) { $0 + textBytes($1) + 16 }
+        case let a as [any Sendable]: a.reduce(0) { $0 + textBytes($1) }
+        default: 8
+        }
+    }
+
     /// The JSON text of the event, with a fresh `event_id`.
     public func encoded(eventID: String) -> String {
         var object = Self.foundation(fields) as? [String: Any] ?? [:]

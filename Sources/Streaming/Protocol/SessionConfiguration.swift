@@ -22,7 +22,10 @@ public struct SessionConfiguration: Sendable, Equatable {
     /// It must fit the engine's context (the embedded engine's is 1024 per stream).
     public var historyTokens = 1024
     /// Tokens the history keeps free for a reply: its thinking, its answer and the evidence and tags.
-    public var replyTokens: Int { reply.maxReasoningTokens + maxOutputTokens + 64 }
+    /// At most half the history's budget, whatever the client asked for (`max_output_tokens:
+    /// "inf"` among them): the user's words must always fit, and a reply longer than the room
+    /// left ends when the reasoner's context is full.
+    public var replyTokens: Int { min(reply.maxReasoningTokens + maxOutputTokens + 64, historyTokens / 2) }
     /// A reply whose first audio comes later than this after the end of the turn is reported
     /// with an `overloaded` error (the reply still plays): the machine cannot keep the latency
     /// target for the sessions it has.
@@ -38,7 +41,9 @@ public struct SessionConfiguration: Sendable, Equatable {
         if let type = try s.optionalString("type"), type != "realtime" {
             throw .invalidValue("session.type", "only \"realtime\" sessions are supported (got \"\(type)\")")
         }
-        if let instructions = try s.optionalString("instructions") { next.instructions = instructions }
+        if let instructions = try s.optionalString("instructions") {
+            next.instructions = try ClientEvent.checkLength(instructions, "session.instructions")
+        }
         if let tokens = try s.optionalInt("max_output_tokens") {
             guard (1...4096).contains(tokens) else { throw .invalidValue("session.max_output_tokens", "must be 1…4096") }
             next.maxOutputTokens = tokens

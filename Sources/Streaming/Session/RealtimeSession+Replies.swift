@@ -22,10 +22,11 @@ extension RealtimeSession {
     /// until `release` (or drops it in `discard`). `audio`: the turn at 16 kHz, for an engine that hears.
     @discardableResult
     func startResponse(conversation: ConversationHistory, evidence: String?, instructions: String?, reference: ContinuousClock.Instant,
-                       transcriptFinal: ContinuousClock.Instant?, held: Bool = false, audio: [Float]? = nil) -> ReplyRun {
+                       transcriptFinal: ContinuousClock.Instant?, held: Bool = false, audio: [Float]? = nil) -> ReplyRun? {
+        guard !closed else { return nil }
         if let run = reply { cancel(run, reason: "superseded") }
         stopPreparing()
-        let run = ReplyRun(id: newID("resp"), itemID: newID("item"), reference: reference, outputRate: configuration.outputFormat.sampleRate)
+        let run = ReplyRun(id: newID("resp"), itemID: newID("item"), reference: reference, outputFormat: configuration.outputFormat)
         run.held = held
         if let transcriptFinal { run.mark("transcript_final", at: transcriptFinal) }
         reply = run
@@ -118,7 +119,7 @@ extension RealtimeSession {
         if first, !run.held, let late = run.timings["first_audio"], late > configuration.overloadedAfterMs {
             send(.event(.error(.overloaded(String(format: "the reply started %.0f ms after the turn ended (the limit is %.0f ms): this machine is serving more than it can at full speed", late, configuration.overloadedAfterMs)))), for: run)
         }
-        send(.audio(samples: samples, format: configuration.outputFormat, responseID: run.id, itemID: run.itemID), for: run)
+        send(.audio(samples: samples, format: run.outputFormat, responseID: run.id, itemID: run.itemID), for: run)
     }
 
     /// Barge-in, `response.cancel`, or the session closing: audio stops now; the conversation
@@ -181,6 +182,7 @@ extension RealtimeSession {
     /// next step; what it computed is kept).
     func prepare(_ conversation: ConversationHistory) {
         stopPreparing()
+        guard !closed else { return }
         let flag = CancellationFlag()
         preparing = flag
         engineQueue.async { [context] in try? context.prepare(conversation, cancellation: flag) }
@@ -196,8 +198,13 @@ extension RealtimeSession {
         guard let run = lastReply, run.itemID == itemID else {
             return fail(ProtocolError(code: "item_not_found", message: "no assistant item \(itemID) to truncate", eventID: eventID))
         }
-        let heard = run.heardText(untilMs: audioEndMs)
+        guard audioEndMs >= 0 else {
+            return fail(.invalidValue("audio_end_ms", "must be 0 or more (got \(audioEndMs))", eventID: eventID))
+        }
+        // Clamped to the item's audio: a client may say it played more than there was.
+        let endMs = min(audioEndMs, run.audioMs)
+        let heard = run.heardText(untilMs: endMs)
         history.truncateLastAssistant(toHeard: heard)
-        emit("conversation.item.truncated", ["item_id": itemID, "content_index": 0, "audio_end_ms": audioEndMs])
+        emit("conversation.item.truncated", ["item_id": itemID, "content_index": 0, "audio_end_ms": endMs])
     }
 }

@@ -1,6 +1,7 @@
 import Dispatch
 import Engine
 import Foundation
+import Synchronization
 
 /// One conversation (PROTOCOL.md): audio and events in from a transport, events and reply audio
 /// out through `sink`. Listens while thinking (the turn is transcribed while it is spoken, and
@@ -44,7 +45,11 @@ public final class RealtimeSession: @unchecked Sendable {
     /// A reply started at a pause, before the turn's end is certain (see `paused`).
     private var speculation: Speculation?
     private var counter = 0
-    private var closed = false
+    var closed = false
+    /// Client input queued on `queue` and not yet handled, in bytes (the transport's back-pressure).
+    private let backlog = Atomic<Int>(0)
+    /// Whether the input is Opus, readable from any thread without waiting for the queue.
+    private let opusInput = Atomic<Bool>(false)
     /// Longest user turn kept (audio beyond it gets an error, never silently dropped).
     public static let maximumTurnSeconds = 120.0
 
@@ -62,6 +67,7 @@ public final class RealtimeSession: @unchecked Sendable {
             queue.async { self.partial(hypothesis) }
         }
         resampler = try? Resampler(from: configuration.inputFormat.sampleRate, to: VoiceActivityDetector.sampleRate)
+        opusInput.store(configuration.inputFormat == .opus, ordering: .relaxed)
         queue.async { [self] in
             emit("session.created", ["session": sessionJSON,
                                      "server": ["name": services.serverName, "version": services.serverVersion, "protocol": 1] as [String: any Sendable]])
@@ -70,25 +76,52 @@ public final class RealtimeSession: @unchecked Sendable {
 
     deinit { streaming?.close() }
 
-    /// Ends the session: the reply in progress is cancelled, workers stop.
-    public func close() {
-        queue.sync {
-            closed = true
-            if let run = reply { cancel(run, reason: "session_closed") }
-            streaming.close()
+    /// Ends the session: the reply in progress is cancelled, and so is every piece of work
+    /// started for it (a prefill, a speculative transcription); workers stop. Returns once done.
+    public func close() async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            queue.async { [self] in
+                shutDown()
+                done.resume()
+            }
         }
     }
 
+    /// `close` for callers on a thread of their own (not the cooperative pool).
+    public func closeAndWait() {
+        queue.sync { shutDown() }
+    }
+
+    private func shutDown() {
+        guard !closed else { return }
+        closed = true
+        if let run = reply { cancel(run, reason: "session_closed") }
+        if let pending = speculation {
+            speculation = nil
+            pending.transcription.cancel()
+            if let run = pending.run { discard(run) }
+        }
+        stopPreparing()
+        responseAfterTranscript = nil
+        streaming.close()
+    }
+
     /// How the client sends audio now (binary Opus frames or base64 PCM events).
-    public var inputFormat: AudioFormat { queue.sync { configuration.inputFormat } }
+    public var inputFormat: AudioFormat { opusInput.load(ordering: .relaxed) ? .opus : .pcm24k }
+
+    /// Bytes of client input waiting to be handled.
+    public var backlogBytes: Int { backlog.load(ordering: .relaxed) }
 
     /// Waits until everything queued so far has been handled (tests, shutdown).
     public func drain() { queue.sync {} }
 
     // MARK: Client events
 
-    public func handle(_ event: ClientEvent, eventID: String? = nil) {
+    /// `bytes`: the size of the client's message, counted in `backlogBytes` until handled.
+    public func handle(_ event: ClientEvent, eventID: String? = nil, bytes: Int = 0) {
+        backlog.add(bytes, ordering: .relaxed)
         queue.async { [self] in
+            defer { backlog.subtract(bytes, ordering: .relaxed) }
             guard !closed else { return }
             switch event {
             case .sessionUpdate(let update): updateSession(update.object, eventID: eventID)
@@ -112,7 +145,12 @@ public final class RealtimeSession: @unchecked Sendable {
 
     /// Audio at the input format's rate (decoded from base64 PCM or Opus by the transport).
     public func appendAudio(_ samples: [Float]) {
-        queue.async { [self] in if !closed { receive(samples, eventID: nil) } }
+        let bytes = samples.count * 4
+        backlog.add(bytes, ordering: .relaxed)
+        queue.async { [self] in
+            defer { backlog.subtract(bytes, ordering: .relaxed) }
+            if !closed { receive(samples, eventID: nil) }
+        }
     }
 
     /// Reports an error found by the transport (a bad frame), keeping the session going.
@@ -129,6 +167,13 @@ public final class RealtimeSession: @unchecked Sendable {
         receivedSamples += samples.count
         if turnItemID != nil || configuration.turnDetection == nil {
             guard Double(turn.count) < Self.maximumTurnSeconds * 16_000 else {
+                if let itemID = turnItemID, configuration.turnDetection != nil {
+                    // Server VAD never heard the end (a noisy room): the turn ends at the cap,
+                    // and listening starts again on what follows.
+                    vad.reset()
+                    emit("input_audio_buffer.speech_stopped", ["audio_end_ms": receivedSamples / 16, "item_id": itemID])
+                    return endTurn(itemID: itemID, createResponse: configuration.turnDetection?.createResponse ?? false, reference: .now)
+                }
                 return fail(ProtocolError(code: "input_audio_buffer_full",
                                           message: "the turn is longer than \(Int(Self.maximumTurnSeconds)) s; commit or clear the buffer", eventID: eventID))
             }
@@ -222,7 +267,7 @@ public final class RealtimeSession: @unchecked Sendable {
     }
 
     private func speculativeTranscript(_ result: Result<Transcript, EngineError>, evidence: AcousticEvidence, serial: Int) {
-        guard var pending = speculation, pending.serial == serial else { return }
+        guard !closed, var pending = speculation, pending.serial == serial else { return }
         let itemID = pending.itemID
         pending.transcript = (result, evidence)
         if let confirmedAt = pending.confirmedAt {
@@ -336,7 +381,7 @@ public final class RealtimeSession: @unchecked Sendable {
     }
 
     private func partial(_ hypothesis: StreamingHypothesis) {
-        guard let itemID = turnItemID, !hypothesis.isFinal else { return }
+        guard !closed, let itemID = turnItemID, !hypothesis.isFinal else { return }
         let text = hypothesis.confirmedText
         if text.count > partialSent.count, text.hasPrefix(partialSent) {
             emit("conversation.item.input_audio_transcription.delta",
@@ -355,6 +400,7 @@ public final class RealtimeSession: @unchecked Sendable {
 
     func transcribed(_ result: Result<Transcript, EngineError>, evidence: AcousticEvidence, itemID: String) {
         transcribing -= 1
+        guard !closed else { return }
         let pending = responseAfterTranscript
         responseAfterTranscript = nil
         guard recordTranscript(result, itemID: itemID), let pending else { return }
@@ -399,6 +445,7 @@ public final class RealtimeSession: @unchecked Sendable {
         }
         if next.inputFormat != configuration.inputFormat {
             resampler = try? Resampler(from: next.inputFormat.sampleRate, to: VoiceActivityDetector.sampleRate)
+            opusInput.store(next.inputFormat == .opus, ordering: .relaxed)
         }
         if next.turnDetection?.vad != configuration.turnDetection?.vad { vad.parameters = next.turnDetection?.vad ?? .init() }
         configuration = next

@@ -24,13 +24,16 @@ final class ReplyRun: @unchecked Sendable {
     private var lastClauseIndex = -1
     private(set) var sentSamples = 0
     private(set) var firstAudio: ContinuousClock.Instant?
-    let outputRate: Int
+    /// The format the reply's audio is synthesised in, fixed when it starts (a `session.update`
+    /// during the reply applies to the next one).
+    let outputFormat: AudioFormat
+    var outputRate: Int { outputFormat.sampleRate }
 
-    init(id: String, itemID: String, reference: ContinuousClock.Instant, outputRate: Int) {
+    init(id: String, itemID: String, reference: ContinuousClock.Instant, outputFormat: AudioFormat) {
         self.id = id
         self.itemID = itemID
         self.reference = reference
-        self.outputRate = outputRate
+        self.outputFormat = outputFormat
     }
 
     /// Records when a stage was reached (the first time only).
@@ -76,9 +79,10 @@ final class ReplyRun: @unchecked Sendable {
     }
 
     /// The words spoken in the first `ms` of the reply's audio: whole clauses, then the share of
-    /// the next clause's words that its played fraction covers.
+    /// the next clause's words that its played fraction covers. Any `ms` is safe (a client's
+    /// number): it is clamped to the audio sent.
     func heardText(untilMs ms: Int) -> String {
-        var remaining = ms * outputRate / 1000
+        var remaining = Int(Double(min(max(ms, 0), audioMs)) * Double(outputRate) / 1000)
         var words: [Substring] = []
         for clause in clauses where remaining > 0 {
             let clauseWords = clause.text.split(whereSeparator: \.isWhitespace)

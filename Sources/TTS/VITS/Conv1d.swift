@@ -1,4 +1,3 @@
-import COpenBLAS
 import Engine
 
 /// A 1-D convolution over channel-major signals (`channels × time`, row-major), read from an
@@ -43,6 +42,10 @@ struct Conv1d: @unchecked Sendable {
             throw .unsupportedModel(path: model.path, message: "\(name) has asymmetric padding \(pads)")
         }
         padding = paddingOverride ?? pads[0]
+        guard groups >= 1, outputs >= 1, shape[1] >= 1, kernel >= 1, dilation >= 1, stride >= 1, padding >= 0,
+              (1...4096).contains(kernel * dilation) else {
+            throw .malformedModel(path: model.path, message: "\(name): impossible convolution (weights \(shape), group \(groups), dilation \(dilation), stride \(stride), padding \(padding))")
+        }
         var taps = [Float](repeating: 0, count: weight.count)
         if groups == 1 {
             for o in 0..<outputs { for c in 0..<inputs { for k in 0..<kernel {
@@ -149,7 +152,7 @@ struct Conv1d: @unchecked Sendable {
         let tile = pointwise || shifted ? range.count : Self.tileColumns
         let unfolded = pointwise || shifted ? nil : UnsafeMutablePointer<Float>.allocate(capacity: rows * min(tile, range.count))
         defer { unfolded?.deallocate() }
-        let m = Int32(channels.count), o0 = channels.lowerBound
+        let m = channels.count, o0 = channels.lowerBound
         for start in Swift.stride(from: range.lowerBound, to: range.upperBound, by: max(1, tile)) {
             let part = start..<min(range.upperBound, start + tile)
             for o in channels {
@@ -167,18 +170,17 @@ struct Conv1d: @unchecked Sendable {
                     let offset = k * dilation - padding
                     let first = max(part.lowerBound, -offset), end = min(part.upperBound, length - offset)
                     guard first < end else { continue }
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, Int32(end - first), Int32(inputs),
-                                1, taps + (k * outputs + o0) * inputs, Int32(inputs), x + first + offset, Int32(length),
-                                1, y + o0 * n + first, Int32(n))
+                    BLAS.sgemm(.normal, .normal, m: m, n: end - first, k: inputs,
+                               taps + (k * outputs + o0) * inputs, lda: inputs, x + first + offset, ldb: length, beta: 1, y + o0 * n + first, ldc: n)
                 }
             } else if let unfolded {
                 Self.unfold(x, length: length, inputs: inputs, kernel: kernel, dilation: dilation, padding: padding,
                             stride: stride, range: part, into: unfolded)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, Int32(part.count), Int32(rows),
-                            1, w + o0 * rows, Int32(rows), unfolded, Int32(part.count), 1, y + o0 * n + part.lowerBound, Int32(n))
+                BLAS.sgemm(.normal, .normal, m: m, n: part.count, k: rows,
+                           w + o0 * rows, lda: rows, unfolded, ldb: part.count, beta: 1, y + o0 * n + part.lowerBound, ldc: n)
             } else {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, Int32(part.count), Int32(inputs),
-                            1, w + o0 * inputs, Int32(inputs), x + part.lowerBound, Int32(length), 1, y + o0 * n + part.lowerBound, Int32(n))
+                BLAS.sgemm(.normal, .normal, m: m, n: part.count, k: inputs,
+                           w + o0 * inputs, lda: inputs, x + part.lowerBound, ldb: length, beta: 1, y + o0 * n + part.lowerBound, ldc: n)
             }
         }
     }
@@ -267,6 +269,9 @@ struct ConvTranspose1d: @unchecked Sendable {
             throw .unsupportedModel(path: model.path, message: "\(name) has asymmetric padding \(pads)")
         }
         padding = pads[0]
+        guard inputs >= 1, outputs >= 1, kernel >= 1, (1...1024).contains(stride), padding >= 0, padding < kernel else {
+            throw .malformedModel(path: model.path, message: "\(name): impossible transposed convolution (weights \(shape), stride \(stride), padding \(padding))")
+        }
         let w = try model.floats(node.inputs[1])
         var transposed = [Float](repeating: 0, count: w.count)
         for i in 0..<inputs {
@@ -317,8 +322,8 @@ struct ConvTranspose1d: @unchecked Sendable {
         let last = min(length - 1, (range.upperBound - 1 + padding) / stride)
         guard first <= last else { return }
         let steps = last - first + 1
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasTrans, Int32(steps), Int32(taps), Int32(inputs),
-                    1, x + first, Int32(length), w, Int32(inputs), 0, columns, Int32(taps))
+        BLAS.sgemm(.transposed, .transposed, m: steps, n: taps, k: inputs,
+                   x + first, lda: length, w, ldb: inputs, columns, ldc: taps)
         for o in 0..<outputs {
             let row = y + o * n
             for t in first...last {

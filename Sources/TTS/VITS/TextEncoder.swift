@@ -1,4 +1,3 @@
-import COpenBLAS
 import Engine
 import Foundation
 
@@ -39,7 +38,7 @@ struct TextEncoder: @unchecked Sendable {
             let i = layers.count
             let p = "enc_p.encoder.attn_layers.\(i)"
             let relativeShape = model.initializers[p + ".emb_rel_k"]?.shape ?? []
-            guard relativeShape.count == 3, relativeShape[1] % 2 == 1 else {
+            guard relativeShape.count == 3, relativeShape[1] % 2 == 1, relativeShape[2] > 0, width % relativeShape[2] == 0 else {
                 throw .unsupportedModel(path: model.path, message: "layer \(i) has no windowed relative attention")
             }
             window = relativeShape[1] / 2
@@ -107,8 +106,8 @@ struct TextEncoder: @unchecked Sendable {
             // scores[i][j] = Σ_c q[h·d + c][i] · k[h·d + c][j] / √d  (qᵀk over the head's rows)
             q.withUnsafeBufferPointer { qp in
                 k.withUnsafeBufferPointer { kp in
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(n), Int32(n), Int32(d),
-                                scale, qp.baseAddress! + h * d * n, Int32(n), kp.baseAddress! + h * d * n, Int32(n), 0, &scores, Int32(n))
+                    BLAS.sgemm(.transposed, .normal, m: n, n: n, k: d, alpha: scale,
+                               qp.baseAddress! + h * d * n, lda: n, kp.baseAddress! + h * d * n, ldb: n, &scores, ldc: n)
                 }
             }
             // The head's queries time-major, so each relative-key term is one SIMD dot product.
@@ -129,8 +128,8 @@ struct TextEncoder: @unchecked Sendable {
             // out[h·d + c][i] = Σ_j v[h·d + c][j] · p[i][j]  (v · pᵀ)
             v.withUnsafeBufferPointer { vp in
                 out.withUnsafeMutableBufferPointer { op in
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(d), Int32(n), Int32(n),
-                                1, vp.baseAddress! + h * d * n, Int32(n), scores, Int32(n), 0, op.baseAddress! + h * d * n, Int32(n))
+                    BLAS.sgemm(.normal, .transposed, m: d, n: n, k: n,
+                               vp.baseAddress! + h * d * n, lda: n, scores, ldb: n, op.baseAddress! + h * d * n, ldc: n)
                 }
             }
             // Relative-value terms, accumulated time-major and added back.

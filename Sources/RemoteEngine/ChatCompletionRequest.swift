@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// The JSON body of a streaming `/v1/chat/completions` request, for both input modes.

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// 16-bit PCM mono WAV files in memory: what the audio-input API takes in `input_audio`.

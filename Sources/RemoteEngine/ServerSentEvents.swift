@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// Reads a `text/event-stream` body (the WHATWG server-sent events format) incrementally:

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// The models directory: where model files live, whether they are all there and intact, and the

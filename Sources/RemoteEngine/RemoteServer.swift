@@ -1,3 +1,4 @@
+import Engine
 import AsyncHTTPClient
 import Foundation
 import NIOCore
