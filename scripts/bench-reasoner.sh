@@ -20,7 +20,7 @@ done
 PY="${RT_REF_VENV:-$HOME/.cache/rt-reference/venv}/bin/python"
 REF=../shared/reference/llm_reference.py
 [ -x "$PY" ] || { echo "error: reference venv missing; run ../shared/reference/setup.sh --with-llama" >&2; exit 1; }
-bin="$(scripts/build.sh realtime-daemon 2>/dev/null)/realtime-daemon"
+bin="$(scripts/build.sh 2>/dev/null)/realtime-daemon"
 model="$("$bin" models path reasoner)"
 printf '%-8s %-8s %12s %12s %12s %12s %9s %9s %10s %10s %12s %12s\n' threads prompt "ours pre/s" "llama pre/s" "ours dec/s" "llama dec/s" "pre ×" "dec ×" "2-seq ×" "llama 2-seq ×" "shared 2-seq ×" "llama shared ×"
 for p in $prompts; do

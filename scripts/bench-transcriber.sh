@@ -16,7 +16,7 @@ FIX=Tests/EngineTests/Fixtures/whisper
 if [ $# -gt 0 ]; then files=("$@"); else
   mapfile -t files < <(python3 -c "import json;[print('$FIX/audio/'+c['file']) for c in json.load(open('$FIX/corpus.json'))]")
 fi
-bin="$(scripts/build.sh realtime-daemon 2>/dev/null)/realtime-daemon"
+bin="$(scripts/build.sh 2>/dev/null)/realtime-daemon"
 model="$("$bin" models path recognizer)"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 echo "faster-whisper (30 s windows) ..." >&2

@@ -18,7 +18,7 @@ done
 PY="${RT_REF_VENV:-$HOME/.cache/rt-reference/venv}/bin/python"
 REF=../shared/reference/piper_reference.py
 [ -x "$PY" ] || { echo "error: reference venv missing; run ../shared/reference/setup.sh" >&2; exit 1; }
-bin="$(scripts/build.sh realtime-daemon 2>/dev/null)/realtime-daemon"
+bin="$(scripts/build.sh 2>/dev/null)/realtime-daemon"
 voice="$("$bin" models path voice)"
 text="Hello there, how can I help you today? The weather in Paris is sunny and warm, with a light breeze from the west. \
 I think the answer is forty two, but let me check that for you. Turn left at the second traffic light, then keep going \

@@ -19,8 +19,8 @@ while [ $# -gt 0 ]; do
 done
 venv="${RTD_TEST_VENV:-$HOME/.cache/realtime-daemon/test-venv}"
 [ -x "$venv/bin/python" ] || { python3 -m venv "$venv"; }
-"$venv/bin/python" -c "import websockets" 2>/dev/null || "$venv/bin/python" -m pip install --quiet "websockets>=13"
-bin="$(scripts/build.sh realtime-daemon rtbench)"
+"$venv/bin/python" -c "import websockets, numpy" 2>/dev/null || "$venv/bin/python" -m pip install --quiet "websockets>=13" numpy
+bin="$(scripts/build.sh)"
 "$bin/realtime-daemon" models fetch --log-level warning >&2
 work="${out:-$(mktemp -d /tmp/rtd-soak.XXXXXX)}"
 mkdir -p "$work"

@@ -15,7 +15,7 @@ export RTD_TEST_PYTHON="$venv/bin/python"
 # The same optimised build as command 1 (scripts/build.sh), so a machine set up with it
 # compiles only the test targets here.
 read -r -a flags <<< "$(scripts/build.sh --flags)"
-bin="$(scripts/build.sh realtime-daemon rtbench)/realtime-daemon"
+bin="$(scripts/build.sh)/realtime-daemon"
 "$bin" models fetch
 # The tests' own process runs models too: give it the kernels the daemon would choose (the
 # daemon's processes choose for themselves; a value set by the user wins).
@@ -27,4 +27,9 @@ fi
 # two cores, and run side by side they starved each other (and the test process's two
 # cooperative threads) for tens of seconds, which made live timings meaningless. Serially the
 # whole run takes about as long (~4 min here).
-swift test "${flags[@]}" --no-parallel
+swift test "${flags[@]}" --skip-build --no-parallel
+# Fuzzing (libFuzzer) of client input and model files, a minute or less per target, and a short
+# soak of the real daemon; the long versions are `scripts/fuzz.sh --seconds 3600` and
+# `scripts/soak.sh --sessions 4 --minutes 60`.
+scripts/fuzz.sh --seconds "${RTD_FUZZ_SECONDS:-45}"
+scripts/soak.sh --sessions 2 --minutes 2

@@ -1,12 +1,25 @@
 import Foundation
 
 #if RTD_FUZZING
-/// libFuzzer's entry point (built with `scripts/fuzz.sh`: -sanitize=fuzzer,address); the
-/// harness is chosen by $RTD_FUZZ_TARGET.
+/// libFuzzer's callback (built with `scripts/fuzz.sh`: -sanitize=fuzzer,address); the harness is
+/// chosen by $RTD_FUZZ_TARGET.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     FuzzTarget.current.run(UnsafeRawBufferPointer(start: data, count: size))
     return 0
+}
+
+/// SwiftPM links an executable's entry point under the module's name; here it hands the
+/// command line to libFuzzer's driver.
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+                         _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
+
+@_cdecl("RTDFuzz_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var count = argc
+    var arguments = argv
+    return LLVMFuzzerRunDriver(&count, &arguments, fuzzOneInput)
 }
 
 enum FuzzTarget {

@@ -49,6 +49,21 @@ final class LiveServer: Sendable {
     private let process: Process
 
     var url: String { "ws://127.0.0.1:\(port)/v1/realtime?model=test" }
+    var pid: Int32 { process.processIdentifier }
+    var isRunning: Bool { process.isRunning }
+
+    /// The daemon's resident memory, in MB.
+    var residentMB: Double {
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return (Double(line.split(separator: " ").dropFirst().first ?? "") ?? 0) / 1024
+    }
+
+    /// Open sessions, as /healthz reports them.
+    func openSessions() async throws -> Int {
+        let body = try await curl("/healthz").body
+        return ((try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any])?["sessions"] as? Int ?? -1
+    }
     var httpBase: String { "http://127.0.0.1:\(port)" }
 
     /// `settings`: more `--set key=value` pairs (the remote engine's, for instance).
@@ -74,14 +89,27 @@ final class LiveServer: Sendable {
         }
         let afterHost = log.components(separatedBy: "ws://127.0.0.1:").last ?? ""
         guard let port = Int(afterHost.prefix { $0.isNumber }) else { throw LiveTestError.timeout("no port in: \(log)") }
-        // Keep draining the log so the daemon never blocks on a full pipe.
-        Thread { while !reader.availableData.isEmpty {} }.start()
-        return LiveServer(port: port, process: process)
+        // Keep draining the log so the daemon never blocks on a full pipe; keep it for the tests.
+        let server = LiveServer(port: port, process: process, log: log)
+        Thread {
+            while true {
+                let data = reader.availableData
+                if data.isEmpty { break }
+                server.logText.withLock { $0 += String(decoding: data, as: UTF8.self) }
+            }
+        }.start()
+        return server
     }
 
-    private init(port: Int, process: Process) {
+    private let logText: Mutex<String>
+
+    /// What the daemon has logged so far.
+    var log: String { logText.withLock { $0 } }
+
+    private init(port: Int, process: Process, log: String) {
         self.port = port
         self.process = process
+        self.logText = Mutex(log)
     }
 
     func stop() async {

@@ -61,10 +61,12 @@ import Testing
         }
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (Process, Pipe) {
+    /// Runs `realtime-daemon` with `arguments` (or `executable` with its own arguments).
+    static func run(_ arguments: [String], environment: [String: String] = [:], executable: URL? = nil,
+                    arguments executableArguments: [String]? = nil) throws -> (Process, Pipe) {
         let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
+        process.executableURL = executable ?? binary
+        process.arguments = executableArguments ?? arguments
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
         process.environment = env
@@ -201,5 +203,64 @@ import Testing
         #expect(verify.terminationStatus == 1)
         let text = String(decoding: verifyErrors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(text.contains("Fix: realtime-daemon models fetch --models-dir \(dir)"))
+    }
+
+    /// READY=1 means answering: with the port taken, the daemon fails and never says ready.
+    @Test func readyIsSentOnlyOnceThePortIsBound() throws {
+        let dir = Self.temporaryDirectory()
+        let blocker = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(blocker) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(blocker, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        listen(blocker, 1)
+        var bound = sockaddr_in(), length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &bound) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(blocker, $0, &length) } }
+        let port = Int(UInt16(bigEndian: bound.sin_port))
+        let notify = NotifySocket(path: dir.appendingPathComponent("notify").path)
+        let (process, errors) = try Self.run(["serve", "--set", "audio.enabled=off", "--set", "server.port=\(port)"],
+                                             environment: ["NOTIFY_SOCKET": notify.path])
+        var messages: [String] = []
+        while process.isRunning { messages += notify.receive(for: 0.5) }
+        messages += notify.receive(for: 0.2)
+        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus != 0, "\(log)")
+        #expect(!messages.contains { $0.contains("READY=1") }, "\(messages)")
+    }
+
+    /// A speaker that fails while the daemon runs (writes to /dev/full fail, as an unplugged USB
+    /// device's do): the WebSocket side goes on, the devices are reopened once they work again.
+    @Test func aFailingDeviceIsReopenedWhileSessionsGoOn() async throws {
+        let dir = Self.temporaryDirectory()
+        try Data(repeating: 0, count: 320_000).write(to: dir.appendingPathComponent("mic.raw"))
+        let speaker = dir.appendingPathComponent("speaker.raw")
+        try FileManager.default.createSymbolicLink(atPath: speaker.path, withDestinationPath: "/dev/full")
+        let alsa = dir.appendingPathComponent("asound.conf")
+        try """
+            pcm.testmic { type file; slave.pcm "null"; file "/dev/null"; infile "\(dir.path)/mic.raw"; format "raw" }
+            pcm.testspeaker { type file; slave.pcm "null"; file "\(speaker.path)"; format "raw" }
+            """.write(to: alsa, atomically: true, encoding: .utf8)
+        let server = try await LiveServer.start(settings: [
+            "audio.enabled=on", "audio.capture_device=testmic", "audio.playback_device=testspeaker", "audio.alsa_config=\(alsa.path)"])
+        // The speaker fails at once; the server keeps serving sessions meanwhile.
+        try await Task.sleep(for: .seconds(2))
+        #expect(server.isRunning)
+        try await RealtimeClient.session(server.url) { client in try await client.wait(for: "session.created") }
+        // The "device" comes back: the next reopen succeeds.
+        try FileManager.default.removeItem(at: speaker)
+        FileManager.default.createFile(atPath: speaker.path, contents: nil)
+        var reopened = false
+        for _ in 0..<100 where !reopened {
+            try await Task.sleep(for: .milliseconds(200))
+            reopened = server.log.contains("audio devices reopened")
+        }
+        let log = server.log
+        #expect(log.contains("audio device failed"), "\(log)")
+        #expect(reopened, "\(log)")
+        #expect(server.isRunning)
+        let metrics = try await server.curl("/metrics")
+        #expect(metrics.body.contains("rtd_audio_device_failures_total"))
+        await server.stop()
     }
 }

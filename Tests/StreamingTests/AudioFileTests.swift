@@ -76,4 +76,17 @@ import Streaming
         }
         #expect(throws: StreamingError.self) { try AudioFile.write([0], sampleRate: 16_000, to: dir.appendingPathComponent("x.mp9").path) }
     }
+
+    /// A header that claims a billion frames over 100 bytes of data: an error, found without
+    /// first allocating what the header claims (4 GB).
+    @Test func aHeaderClaimingMoreThanTheFileHoldsIsRefused() throws {
+        func le<T: FixedWidthInteger>(_ v: T) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
+        let dataBytes: UInt32 = 0x7FFF_FFF0
+        var wav = Array("RIFF".utf8) + le(UInt32(36) &+ dataBytes) + Array("WAVEfmt ".utf8)
+        wav += le(UInt32(16)) + le(UInt16(1)) + le(UInt16(1)) + le(UInt32(16_000)) + le(UInt32(32_000)) + le(UInt16(2)) + le(UInt16(16))
+        wav += Array("data".utf8) + le(dataBytes) + [UInt8](repeating: 1, count: 100)
+        let path = TestAudio.temporaryDirectory().appendingPathComponent("liar.wav").path
+        try Data(wav).write(to: URL(fileURLWithPath: path))
+        #expect { _ = try AudioFile.read(path: path) } throws: { "\($0)".contains("truncated") || "\($0)".contains("declares") }
+    }
 }

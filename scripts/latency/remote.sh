@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
 done
 python="${RTD_TEST_PYTHON:-$HOME/.cache/realtime-daemon/test-venv/bin/python}"
 "$python" -c "import llama_cpp.server" 2>/dev/null || { echo "needs llama-cpp-python[server] in $python (run scripts/test.sh, or set RTD_TEST_PYTHON)" >&2; exit 1; }
-bin="$(scripts/build.sh realtime-daemon rtbench)"
+bin="$(scripts/build.sh)"
 gguf="$("$bin/realtime-daemon" models path reasoner)"
 [ -d "$gguf" ] && gguf="$(ls "$gguf"/*.gguf | head -1)"
 work="${out:-$(mktemp -d /tmp/rtd-remote.XXXXXX)}"

@@ -26,7 +26,7 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
-bin="$(scripts/build.sh realtime-daemon rtbench)"
+bin="$(scripts/build.sh)"
 "$bin/realtime-daemon" models fetch --log-level warning >&2
 
 work="${out:-$(mktemp -d /tmp/rtd-latency.XXXXXX)}"
