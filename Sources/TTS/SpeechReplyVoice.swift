@@ -1,14 +1,19 @@
+import Engine
 import Streaming
 
 /// A `SpeechVoice` as the session's reply voice: each reply gets its own `StreamingSpeech`.
 public final class SpeechReplyVoice: ReplyVoice {
     public let voice: SpeechVoice
+    public let scheduler: EngineScheduler
     public var name: String { voice.name }
 
-    public init(_ voice: SpeechVoice) { self.voice = voice }
+    public init(_ voice: SpeechVoice, scheduler: EngineScheduler = EngineScheduler()) {
+        self.voice = voice
+        self.scheduler = scheduler
+    }
 
     public func makeSpeech(outputRate: Int, onAudio: @escaping @Sendable ([Float], String, Int) -> Void) throws -> any ReplySpeech {
-        try StreamingSpeech(voice: voice, outputRate: outputRate) { chunk in
+        try StreamingSpeech(voice: voice, outputRate: outputRate, scheduler: scheduler) { chunk in
             onAudio(chunk.samples, chunk.text, chunk.index)
         }
     }

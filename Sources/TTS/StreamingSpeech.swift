@@ -40,13 +40,18 @@ public final class StreamingSpeech: @unchecked Sendable {
         var generation = 0
         var inFlight: CancellationFlag?
         var index = 0
-        /// The first clause is queued or being synthesised, and marked urgent (`ComputePriority`).
-        var firstClauseUrgent = false
+        /// When the reply's first audio went out, and how much has gone out since: a later
+        /// clause is needed by the time that audio has played (its deadline in the scheduler).
+        var firstDelivered: ContinuousClock.Instant?
+        var deliveredSeconds = 0.0
         var failure: TTSError?
     }
 
     public let voice: SpeechVoice
     public let outputRate: Int
+    /// Where each clause's synthesis takes its turn: the first as the reply's first audio,
+    /// later ones by when the audio ahead of them runs out.
+    public let scheduler: EngineScheduler
     private let listener: Listener
     private let state = Mutex(State())
     private let wake = DispatchSemaphore(value: 0)
@@ -54,9 +59,11 @@ public final class StreamingSpeech: @unchecked Sendable {
     private let resampler: Mutex<Resampler?>
     static let fadeSeconds = 0.004
 
-    public init(voice: SpeechVoice, outputRate: Int? = nil, listener: @escaping Listener) throws(TTSError) {
+    public init(voice: SpeechVoice, outputRate: Int? = nil, scheduler: EngineScheduler = EngineScheduler(),
+                listener: @escaping Listener) throws(TTSError) {
         self.voice = voice
         self.outputRate = outputRate ?? voice.sampleRate
+        self.scheduler = scheduler
         self.listener = listener
         if self.outputRate != voice.sampleRate {
             do { resampler = Mutex(try Resampler(from: voice.sampleRate, to: self.outputRate)) } catch {
@@ -77,12 +84,6 @@ public final class StreamingSpeech: @unchecked Sendable {
         let added = state.withLock { s -> Bool in
             if !text.isEmpty { s.textEnded = false }
             let pieces = s.chunker.feed(text)
-            // The reply's first clause: token generation (which called this) pauses from now
-            // until it is spoken, so that it is synthesised on both cores.
-            if !pieces.isEmpty, s.index == 0, s.queue.isEmpty, s.inFlight == nil, !s.firstClauseUrgent {
-                s.firstClauseUrgent = true
-                ComputePriority.begin()
-            }
             s.queue += pieces
             return !pieces.isEmpty
         }
@@ -114,10 +115,8 @@ public final class StreamingSpeech: @unchecked Sendable {
             s.finishing = false
             s.textEnded = false
             s.index = 0
-            if s.firstClauseUrgent {
-                s.firstClauseUrgent = false
-                ComputePriority.end()
-            }
+            s.firstDelivered = nil
+            s.deliveredSeconds = 0
             return wasFinishing
         }
         // A waiter for the text cancelled here is released (it would otherwise wait forever).
@@ -140,7 +139,6 @@ public final class StreamingSpeech: @unchecked Sendable {
             s.closed = true
             s.inFlight?.cancel()
         }
-        endFirstClauseUrgency()
         wake.signal()
     }
 
@@ -158,7 +156,11 @@ public final class StreamingSpeech: @unchecked Sendable {
             }
             if s.finishing {
                 s.finishing = false
-                defer { s.index = 0 }
+                defer {
+                    s.index = 0
+                    s.firstDelivered = nil
+                    s.deliveredSeconds = 0
+                }
                 return .finished(index: s.index)
             }
             return .wait
@@ -180,7 +182,7 @@ public final class StreamingSpeech: @unchecked Sendable {
             case let .clause(text, generation, flag, index):
                 let started = ContinuousClock.now
                 var first = true
-                do {
+                do throws(TTSError) {
                     let deliver = { [self] (piece: [Float], isLast: Bool) in
                         var audio = piece
                         let fade = Int(Self.fadeSeconds * Double(voice.sampleRate))
@@ -193,17 +195,24 @@ public final class StreamingSpeech: @unchecked Sendable {
                         // Deliver only if no cancel came in meanwhile; the check and the call are
                         // ordered by the lock, so nothing is delivered after cancel() returns.
                         state.withLock { s in
-                            if s.generation == generation && !audio.isEmpty { listener(chunk) }
+                            guard s.generation == generation && !audio.isEmpty else { return }
+                            if s.firstDelivered == nil { s.firstDelivered = .now }
+                            s.deliveredSeconds += Double(audio.count) / Double(outputRate)
+                            listener(chunk)
                         }
                     }
                     // Only the first clause of a reply is worth splitting for an earlier start:
                     // later ones are ready before the audio ahead of them has played.
-                    if index == 0 {
-                        defer { endFirstClauseUrgency() }
-                        try voice.synthesize(text, cancellation: flag, onAudio: deliver)
-                    } else {
-                        deliver(try voice.synthesize(text, cancellation: flag), true)
+                    let deadline = state.withLock { s in s.firstDelivered.map { $0 + .milliseconds(Int(s.deliveredSeconds * 1000)) } }
+                    let (turn, _) = try scheduler.perform(index == 0 ? .firstAudio : .nextClause, deadline: deadline, cancellation: flag) {
+                        () throws(TTSError) in
+                        if index == 0 {
+                            try voice.synthesize(text, cancellation: flag, onAudio: deliver)
+                        } else {
+                            deliver(try voice.synthesize(text, cancellation: flag), true)
+                        }
                     }
+                    if turn == .cancelled { throw TTSError.cancelled }
                     state.withLock { $0.inFlight = nil }
                 } catch .cancelled {
                     state.withLock { $0.inFlight = nil }
@@ -213,15 +222,6 @@ public final class StreamingSpeech: @unchecked Sendable {
                         if s.failure == nil { s.failure = error }
                     }
                 }
-            }
-        }
-    }
-
-    private func endFirstClauseUrgency() {
-        state.withLock { s in
-            if s.firstClauseUrgent {
-                s.firstClauseUrgent = false
-                ComputePriority.end()
             }
         }
     }

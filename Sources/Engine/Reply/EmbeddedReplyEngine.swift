@@ -6,6 +6,9 @@ import Synchronization
 /// per decoding stream, which keep its conversation prefilled between turns.
 public final class EmbeddedReplyEngine: ReplyEngine {
     public let model: LlamaModel
+    /// Decode steps of every session's replies, batched (and queued with all model work).
+    public let batcher: DecodeBatcher
+    public var scheduler: EngineScheduler { batcher.scheduler }
     public let tokenizer: Tokenizer
     public let template: ChatTemplate
     /// Tokens each stream's cache holds (the conversation budget plus the reply).
@@ -17,8 +20,9 @@ public final class EmbeddedReplyEngine: ReplyEngine {
     public static let userTurnAllowance = 64
 
     /// `contextTokens` per stream: a session's two caches take 2 × 23 MB at 1024 for SmolLM2-135M.
-    public init(model: LlamaModel, contextTokens: Int = 1024) throws(EngineError) {
+    public init(model: LlamaModel, contextTokens: Int = 1024, scheduler: EngineScheduler = EngineScheduler()) throws(EngineError) {
         self.model = model
+        batcher = DecodeBatcher(model: model, scheduler: scheduler)
         tokenizer = try Tokenizer(model.file)
         template = try ChatTemplate(model.file)
         self.contextTokens = Swift.min(contextTokens, model.configuration.contextLength)
@@ -54,13 +58,15 @@ final class EmbeddedReplyContext: ReplyContext, @unchecked Sendable {
             let reuse = formulation.commonPrefix(with: ids)
             guard reuse < ids.count else { return }
             formulation.truncate(to: reuse)
-            // In pieces of 16 tokens (~50 ms on two cores), giving way between them to urgent
-            // work (the end of a turn being transcribed, a first clause being spoken) and
-            // stopping when told: this prefill is only a head start, and a reply waits for it.
+            // In pieces of 16 tokens (~50 ms on two cores), each taking its turn after more
+            // urgent work (the end of a turn being transcribed, a clause being spoken, other
+            // sessions' replies) and stopping when told: this prefill is only a head start.
             for start in stride(from: reuse, to: ids.count, by: 16) {
-                ComputePriority.yieldToUrgentWork()
-                if cancellation?.isCancelled == true { return }
-                _ = try engine.model.prefill(Array(ids[start..<Swift.min(ids.count, start + 16)]), cache: formulation)
+                let piece = Array(ids[start..<Swift.min(ids.count, start + 16)])
+                let (turn, _) = try engine.scheduler.perform(.prefill, cancellation: cancellation) { () throws(EngineError) in
+                    try engine.model.prefill(piece, cache: formulation)
+                }
+                if turn != .ran { return }
             }
         }
     }
@@ -70,7 +76,7 @@ final class EmbeddedReplyContext: ReplyContext, @unchecked Sendable {
                onEvent: (ReplyEvent) -> Void) -> ReplyOutcome {
         busy.withLock { _ in
             let conversation = fitted(history).prompt(template: engine.template, tokenizer: engine.tokenizer).ids
-            let decoder = MindPacedDecoder(model: engine.model, tokenizer: engine.tokenizer, settings: settings,
+            let decoder = MindPacedDecoder(batcher: engine.batcher, tokenizer: engine.tokenizer, settings: settings,
                                            conversation: conversation, evidence: evidence)
             return decoder.run(formulation: formulation, articulation: articulation, cancellation: cancellation, onEvent: onEvent)
         }

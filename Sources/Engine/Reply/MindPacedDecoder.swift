@@ -15,7 +15,10 @@ import Foundation
 /// can cite it, and the articulation stream's first segment, which sees no thoughts yet, does not
 /// wait for its tokens to be computed (they are ~30, a tenth of a second on two cores).
 struct MindPacedDecoder {
-    let model: LlamaModel
+    /// Decode steps go through it, batched with other sessions' replies; loads take their turn
+    /// in its scheduler.
+    let batcher: DecodeBatcher
+    var model: LlamaModel { batcher.model }
     let tokenizer: Tokenizer
     let settings: ReplySettings
     /// The conversation rendered up to the assistant's turn (generation prompt included).
@@ -25,8 +28,8 @@ struct MindPacedDecoder {
 
     private let stopTokens: Set<Int>
 
-    init(model: LlamaModel, tokenizer: Tokenizer, settings: ReplySettings, conversation: [Int], evidence: String? = nil) {
-        self.model = model
+    init(batcher: DecodeBatcher, tokenizer: Tokenizer, settings: ReplySettings, conversation: [Int], evidence: String? = nil) {
+        self.batcher = batcher
         self.tokenizer = tokenizer
         self.settings = settings
         self.conversation = conversation
@@ -70,9 +73,14 @@ struct MindPacedDecoder {
             let thoughts = Self.thoughts(in: thinker.text)
             if segments.last != thoughts { segments.append(thoughts) }
         }
+        let scheduler = batcher.scheduler
         func condition(on segment: Int) throws(EngineError) {
             let prompt = articulationPrompt(thoughts: segments[segment], answer: speaker.generated)
-            outcome.prefilledTokens += try speaker.load(prompt, model: model, donor: thinker.cache)
+            let (_, computed) = try scheduler.perform(.replyTokens, cancellation: cancellation) { () throws(EngineError) in
+                try speaker.load(prompt, model: model, donor: thinker.cache)
+            }
+            guard let computed else { throw EngineError.cancelled }
+            outcome.prefilledTokens += computed
             if conditionedOn >= 0 { outcome.reconditionings += 1 }
             conditionedOn = segment
             answerSinceConditioning = 0
@@ -84,15 +92,23 @@ struct MindPacedDecoder {
             // conversation with the formulation cache, prepared while the user spoke); the
             // formulation stream is loaded when it joins, after the first clause.
             var thinkerLoaded = false
+            let formulationPrompt = self.formulationPrompt
+            func loadThinker() throws(EngineError) {
+                let priority: WorkPriority = settings.mode == .speakFirst ? .thinking : .replyTokens
+                let (_, computed) = try scheduler.perform(priority, cancellation: cancellation) { () throws(EngineError) in
+                    try thinker.load(formulationPrompt, model: model)
+                }
+                guard let computed else { throw EngineError.cancelled }
+                outcome.prefilledTokens += computed
+                thinkerLoaded = true
+            }
             if settings.mode == .speakFirst {
                 try condition(on: 0)
             } else {
-                outcome.prefilledTokens += try thinker.load(formulationPrompt, model: model)
-                thinkerLoaded = true
+                try loadThinker()
             }
             while true {
                 if cancellation.isCancelled { outcome.status = .cancelled; break }
-                ComputePriority.yieldToUrgentWork()
                 var rows: [(token: Int, cache: KVCache)] = []
                 var rowOwners: [Bool] = []  // true: thinker
 
@@ -102,8 +118,7 @@ struct MindPacedDecoder {
                 let firstClausePending = !Self.firstClauseWritten(speaker.text, tokens: speaker.generated.count)
                 let thinkerWaits = firstClausePending && (speakerStarted || settings.mode == .speakFirst)
                 if !thinker.finished, !thinkerWaits, !thinkerLoaded {
-                    outcome.prefilledTokens += try thinker.load(formulationPrompt, model: model)
-                    thinkerLoaded = true
+                    try loadThinker()
                 }
                 if !thinker.finished, !thinkerWaits, let token = thinker.choose(penaltyWindow: window) {
                     if stopTokens.contains(token) || thinker.generated.count >= settings.maxReasoningTokens || thinker.cache.isFull {
@@ -141,7 +156,13 @@ struct MindPacedDecoder {
                 if speaker.finished { break }
                 if rows.isEmpty { continue }  // a stream was just (re)loaded; its logits are pending
                 if rows.count == 2 { outcome.pairedSteps += 1 }
-                let logits = try model.decode(rows)
+                // Steps that write the answer are what the listener waits for; thinking alone
+                // (before the answer starts, or after it ended) comes after other work.
+                let priority: WorkPriority = rowOwners.contains(false) || !speakerStarted && settings.mode != .speakFirst ? .replyTokens : .thinking
+                guard let logits = try batcher.decode(rows, priority: priority, cancellation: cancellation) else {
+                    outcome.status = .cancelled
+                    break
+                }
                 for (owner, l) in zip(rowOwners, logits) {
                     if owner { thinker.logits = l } else { speaker.logits = l }
                 }
@@ -165,8 +186,8 @@ struct MindPacedDecoder {
     /// Whether an answer has a first speakable clause, as the voice's clause chunker sees it:
     /// punctuation after at least 12 characters and then a space or line break (a period is a
     /// sentence end only once the next character shows it), or 12 tokens without any. Until then
-    /// the formulation stream waits; once the clause has gone to the voice, its synthesis has
-    /// priority (`ComputePriority`) and the formulation stream is loaded after it.
+    /// the formulation stream waits; once the clause has gone to the voice, its synthesis comes
+    /// first (`WorkPriority.firstAudio`) and the formulation stream is loaded after it.
     static func firstClauseWritten(_ text: String, tokens: Int) -> Bool {
         if tokens >= 12 || text.count > 40 { return true }
         let trimmed = Array(text.drop { $0.isWhitespace })

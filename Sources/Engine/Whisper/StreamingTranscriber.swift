@@ -61,14 +61,19 @@ public final class StreamingTranscriber: @unchecked Sendable {
 
     public let transcriber: WhisperTranscriber
     public let options: Options
+    /// Where its passes take their turn: partial ones are skipped when they wait longer than
+    /// the cadence (the machine is busy with more urgent work), the last one is urgent.
+    public let scheduler: EngineScheduler
     private let listener: Listener
     private let state: Mutex<State>
     private let wake = DispatchSemaphore(value: 0)
     private let sampleRate = Double(LogMelSpectrogram.sampleRate)
 
-    public init(transcriber: WhisperTranscriber, options: Options = Options(), listener: @escaping Listener = { _ in }) {
+    public init(transcriber: WhisperTranscriber, options: Options = Options(), scheduler: EngineScheduler = EngineScheduler(),
+                listener: @escaping Listener = { _ in }) {
         self.transcriber = transcriber
         self.options = options
+        self.scheduler = scheduler
         self.listener = listener
         let vocabulary = transcriber.model.vocabulary
         let startsWord: @Sendable (Int) -> Bool = { id in
@@ -198,10 +203,13 @@ public final class StreamingTranscriber: @unchecked Sendable {
                 wake.wait()
             case let .partial(audio, prefix, generation, flag):
                 let started = ContinuousClock.now
-                let result = Result { () throws(EngineError) in try transcriber.transcribe(audio, prefix: prefix, cancellation: flag) }
+                let (turn, result) = scheduler.perform(.partialTranscript, shedAfter: .milliseconds(Int(options.cadence * 1000)), cancellation: flag) {
+                    Result { () throws(EngineError) in try transcriber.transcribe(audio, prefix: prefix, cancellation: flag) }
+                }
                 let hypothesis = state.withLock { s -> StreamingHypothesis? in
                     s.inFlight = nil
-                    guard s.generation == generation, case let .success(transcript) = result else { return nil }
+                    if turn == .shed { s.skippedSteps += 1 }
+                    guard s.generation == generation, case let .success(transcript)? = result else { return nil }
                     s.agreement.update(with: transcript.tokens)
                     let vocabulary = transcriber.model.vocabulary
                     let confirmed = Self.join(s.committedText, vocabulary.text(s.agreement.confirmed))
@@ -212,15 +220,17 @@ public final class StreamingTranscriber: @unchecked Sendable {
                 }
                 if let hypothesis { listener(hypothesis) }
             case let .segment(audio, generation):
-                if let transcript = try? transcriber.transcribe(audio) {
+                let (_, result) = scheduler.perform(.prefill) { Result { () throws(EngineError) in try transcriber.transcribe(audio) } }
+                if case let .success(transcript)? = result {
                     state.withLock { s in
                         if s.generation == generation { s.committedText = Self.join(s.committedText, transcript.text) }
                     }
                 }
             case let .final(audio, prefix, committed, offset, completion):
                 let started = ContinuousClock.now
-                do {
-                    var transcript = try transcriber.transcribe(audio, prefix: prefix)
+                do throws(EngineError) {
+                    let (_, result) = scheduler.perform(.finalTranscript) { Result { () throws(EngineError) in try transcriber.transcribe(audio, prefix: prefix) } }
+                    guard var transcript = try result?.get() else { throw EngineError.cancelled }
                     transcript.text = Self.join(committed, transcript.text)
                     transcript.audioSeconds = Double(offset + audio.count) / sampleRate
                     listener(StreamingHypothesis(confirmedText: transcript.text, tentativeText: "", confirmedTokens: transcript.tokens,

@@ -13,6 +13,8 @@ enum ModelSet {
                      logger: Logger) throws -> SessionServices {
         let store = ModelStore(directory: config.modelsDirectory)
         let started = ContinuousClock.now
+        // One queue for the model work of every session and of the local loop.
+        let scheduler = EngineScheduler()
         try store.require(.recognizer)
         let whisper = try WhisperModel(directory: store.directory(of: .recognizer)?.path ?? "", threads: config.engineThreads)
         let transcriber = WhisperTranscriber(model: whisper)
@@ -22,12 +24,13 @@ enum ModelSet {
         } else {
             try store.require(.reasoner)
             let llm = try LlamaModel(path: store.path(role: .reasoner, endingWith: ".gguf")?.path ?? "", threads: config.engineThreads)
-            engine = try EmbeddedReplyEngine(model: llm)
+            engine = try EmbeddedReplyEngine(model: llm, scheduler: scheduler)
         }
         let speechVoice = try VoiceLoader.load(voice, config: config, threads: config.engineThreads, logger: logger)
         speechVoice.warmUp()
         _ = try? transcriber.transcribe([Float](repeating: 0, count: 8_000))
-        var services = SessionServices(transcriber: transcriber, engine: engine, voice: SpeechReplyVoice(speechVoice))
+        var services = SessionServices(transcriber: transcriber, engine: engine, voice: SpeechReplyVoice(speechVoice, scheduler: scheduler),
+                                       scheduler: scheduler)
         services.serverVersion = RealtimeDaemonCommand.version
         logger.info("models loaded", metadata: [
             "recogniser": "\(URL(fileURLWithPath: whisper.directory).lastPathComponent)", "reasoner": "\(engine.name)", "voice": "\(speechVoice.name)",

@@ -32,7 +32,7 @@ struct RealtimeServer: Service {
 
     func run() async throws {
         let policy = AccessPolicy(token: settings.token, allowedOrigins: settings.allowedOrigins)
-        let router = Router()
+        let router = Router(context: DaemonRequestContext.self)
         router.get("healthz") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"],
                      body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok","sessions":\#(open.count)}"#)))
@@ -47,13 +47,20 @@ struct RealtimeServer: Service {
                             body: .init(byteBuffer: ByteBuffer(string: metrics.text())))
         }
         WebPage.register(on: router)
-        // Reached only when the upgrade was declined or not asked for. The token is checked at
-        // the upgrade alone (where failures are limited), so this answer says nothing about it.
-        router.get("v1/realtime") { request, _ -> Response in
-            if case .forbidden(let why) = AccessPolicy(token: nil, allowedOrigins: policy.allowedOrigins).decide(request.head) {
+        // Reached only when the upgrade was declined or not asked for: says why (the web page
+        // asks, to explain a refused connection). Wrong tokens count against the peer here too.
+        router.get("v1/realtime") { [failures] request, context -> Response in
+            if failures.isBlocked(context.peer) { return Self.plain(.tooManyRequests, "too many failed attempts; try again in a minute") }
+            switch policy.decide(request.head) {
+            case .unauthorized(let why):
+                failures.record(context.peer)
+                return Self.plain(.unauthorized, why)
+            case .forbidden(let why):
+                failures.record(context.peer)
                 return Self.plain(.forbidden, why)
+            case .allow:
+                return Self.plain(.upgradeRequired, "this endpoint is a WebSocket: connect with Upgrade: websocket")
             }
-            return Self.plain(.upgradeRequired, "this endpoint is a WebSocket: connect with Upgrade: websocket")
         }
         let connection = RealtimeConnection(services: services, defaults: defaults, metrics: metrics,
                                             limits: ConnectionLimits(maxMessageBytes: settings.maxMessageBytes, idleTimeout: settings.sessionIdleTimeout),

@@ -26,7 +26,7 @@ enum WebPage {
         + "media-src 'self' blob:; worker-src 'self' blob:; style-src 'self'; script-src 'self'; "
         + "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 
-    static func register(on router: Router<BasicRequestContext>) {
+    static func register(on router: Router<DaemonRequestContext>) {
         for (path, file) in files {
             router.get(RouterPath(path)) { _, _ in
                 Response(status: .ok,

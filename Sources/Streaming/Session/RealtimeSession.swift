@@ -62,7 +62,7 @@ public final class RealtimeSession: @unchecked Sendable {
         history = ConversationHistory(system: configuration.instructions, tokenBudget: configuration.historyTokens,
                                       reservedForReply: configuration.replyTokens)
         context = services.engine.makeContext()
-        streaming = StreamingTranscriber(transcriber: services.transcriber) { [weak self] hypothesis in
+        streaming = StreamingTranscriber(transcriber: services.transcriber, scheduler: services.scheduler) { [weak self] hypothesis in
             guard let self else { return }
             queue.async { self.partial(hypothesis) }
         }
@@ -255,12 +255,14 @@ public final class RealtimeSession: @unchecked Sendable {
         let audio = turn.samples
         let evidence = turn.evidence
         let transcriber = services.transcriber
+        let scheduler = services.scheduler
         let flag = pending.transcription
         speculationQueue.async { [weak self] in
-            // The reply waits for this: other model work gives way (`ComputePriority`).
-            ComputePriority.begin()
-            let result = Result { () throws(EngineError) in try transcriber.transcribe(audio, prefix: prefix, cancellation: flag) }
-            ComputePriority.end()
+            // The reply waits for this: it is as urgent as the end of a turn.
+            let (_, outcome) = scheduler.perform(.finalTranscript, cancellation: flag) {
+                Result { () throws(EngineError) in try transcriber.transcribe(audio, prefix: prefix, cancellation: flag) }
+            }
+            let result = outcome ?? .failure(.cancelled)
             guard let self else { return }
             queue.async { self.speculativeTranscript(result, evidence: evidence, serial: serial) }
         }

@@ -25,13 +25,16 @@ public struct SessionServices: Sendable {
     public var transcriber: WhisperTranscriber
     public var engine: any ReplyEngine
     public var voice: any ReplyVoice
+    /// The one queue of model work of all sessions (shared with the engine and the voice).
+    public var scheduler: EngineScheduler
     /// `session.created`'s `server` object.
     public var serverName = "realtime-daemon"
     public var serverVersion = "0"
 
-    public init(transcriber: WhisperTranscriber, engine: any ReplyEngine, voice: any ReplyVoice) {
+    public init(transcriber: WhisperTranscriber, engine: any ReplyEngine, voice: any ReplyVoice, scheduler: EngineScheduler) {
         self.transcriber = transcriber
         self.engine = engine
         self.voice = voice
+        self.scheduler = scheduler
     }
 }
