@@ -20,6 +20,11 @@ struct RunSettings: Sendable {
     }
 
     var url: String
+    /// `url` asking for this daemon's reasoning and timing events (other servers ignore the parameter).
+    var urlWithExtensions: String {
+        guard !url.contains("extensions=") else { return url }
+        return url + (url.contains("?") ? "&" : "?") + "extensions=reasoning,timings"
+    }
     var token: String?
     var format: WireFormat = .pcm
     /// The reasoning mode sent in `session.update` (nil: the server's default).

@@ -53,7 +53,7 @@ struct SessionDriver: Sendable {
         logger.logLevel = .critical
         let recorder = self.recorder
         recorder.connectionOpened()
-        try await WebSocketClient.connect(url: settings.url, configuration: configuration, logger: logger) { inbound, outbound, _ in
+        try await WebSocketClient.connect(url: settings.urlWithExtensions, configuration: configuration, logger: logger) { inbound, outbound, _ in
             let reader = Task {
                 do {
                     for try await message in inbound.messages(maxSize: 1 << 24) {

@@ -21,6 +21,8 @@ final class TurnRecorder: Sendable {
         var turnOfResponse: [String: Int] = [:]
         /// The reply in progress: where Opus frames go.
         var openResponse: String?
+        /// `rtd.response.timings` by response, until its `response.done`.
+        var serverTimings: [String: [String: Double]] = [:]
         var seen: Set<String> = []
         var closedReason: String?
     }
@@ -148,7 +150,7 @@ extension TurnRecorder.State {
             let turn = awaitingResponse.isEmpty ? (current ?? turns.indices.last) : awaitingResponse.removeFirst()
             if let turn { turnOfResponse[id] = turn }
             openResponse = id
-        case "response.reasoning_text.delta":
+        case "rtd.response.reasoning.delta":
             responseTurn(responseID).map { turns[$0].events.append(TurnEvent(.reasoningDelta, at: t)) }
         case "response.output_audio_transcript.delta":
             responseTurn(responseID).map { turns[$0].events.append(TurnEvent(.answerDelta, at: t)) }
@@ -158,12 +160,16 @@ extension TurnRecorder.State {
                 return turns[turn].events.append(TurnEvent(.error, at: t, detail: "malformed_audio"))
             }
             audio(turn: turn, seconds: Double(bytes.count / 2) / 24_000, at: t)
+        case "rtd.response.timings":
+            // This daemon's extension, asked for in the URL: the server's own timings, just before response.done.
+            if let id = event["response_id"] as? String, let timings = event["timings_ms"] as? [String: Any] {
+                serverTimings[id] = timings.compactMapValues { ($0 as? NSNumber)?.doubleValue }
+            }
         case "response.done":
             let response = event["response"] as? [String: Any]
             let id = response?["id"] as? String
             guard let turn = responseTurn(id) else { return }
-            let timings = ((response?["metadata"] as? [String: Any])?["timings_ms"] as? [String: Any])?
-                .compactMapValues { ($0 as? NSNumber)?.doubleValue }
+            let timings = id.flatMap { serverTimings.removeValue(forKey: $0) }
             turns[turn].events.append(TurnEvent(.responseDone, at: t, detail: response?["status"] as? String ?? "unknown", serverTimingsMs: timings))
             finished.insert(turn)
             if openResponse == id { openResponse = nil }

@@ -48,7 +48,10 @@ final class LiveServer: Sendable {
     let port: Int
     private let process: Process
 
-    var url: String { "ws://127.0.0.1:\(port)/v1/realtime?model=test" }
+    /// The realtime endpoint, asking for this daemon's extensions (reasoning, timings).
+    var url: String { "ws://127.0.0.1:\(port)/v1/realtime?model=test&extensions=reasoning,timings" }
+    /// The endpoint as a strict OpenAI client uses it: no extensions.
+    var plainURL: String { "ws://127.0.0.1:\(port)/v1/realtime?model=test" }
     var pid: Int32 { process.processIdentifier }
     var isRunning: Bool { process.isRunning }
 

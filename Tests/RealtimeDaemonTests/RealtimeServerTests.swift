@@ -16,7 +16,7 @@ import TestSupport
         let audio = try await LiveModels.question(Self.question) + silence24k(1.5)
         try await RealtimeClient.session(server.url) { client in
             let created = try await client.wait(for: "session.created")
-            #expect(created[path: "server.protocol"] as? Int == 1)
+            #expect(created[path: "session.server.protocol"] as? Int == 2)
             try await client.send(["type": "session.update", "session": ["type": "realtime", "reasoning": ["mode": "speak_first"]]])
             let updated = try await client.wait(for: "session.updated")
             #expect(updated[path: "session.reasoning.mode"] as? String == "speak_first")
@@ -37,7 +37,7 @@ import TestSupport
             let heard = try await LiveModels.transcribe24k(reply)
             let error = letterErrorRate(written: answer, heard: heard)
             #expect(error <= 0.2, "answer '\(answer)' was heard as '\(heard)' (letter error rate \(error))")
-            let timings = done[path: "response.metadata.timings_ms"] as? [String: Any] ?? [:]
+            let timings = try await client.wait(for: "rtd.response.timings")["timings_ms"] as? [String: Any] ?? [:]
             for key in ["first_answer_token", "first_audio", "done"] { #expect(timings[key] != nil, "timings: \(timings)") }
             // The partial transcript arrived while the question was still being spoken or right after.
             #expect(!client.events("response.output_audio.delta").isEmpty)
@@ -118,7 +118,7 @@ import TestSupport
             try await client.wait(for: "session.created")
             try await client.send(["type": "conversation.item.create", "event_id": "typed-1",
                                    "item": ["type": "message", "role": "user", "content": [["type": "input_text", "text": "Say hello to me."]]]])
-            try await client.wait(for: "conversation.item.created")
+            try await client.wait(for: "conversation.item.done")
             try await client.send(["type": "response.create"])
             let done = try await client.wait(for: "response.done")
             #expect(done[path: "response.status"] as? String == "completed")
@@ -127,7 +127,7 @@ import TestSupport
             let answer = client.events("response.output_audio_transcript.delta").compactMap { $0["delta"] as? String }.joined()
             #expect(!answer.isEmpty)
             // Thinking is never in the spoken transcript.
-            let reasoning = client.events("response.reasoning_text.delta").compactMap { $0["delta"] as? String }.joined()
+            let reasoning = client.events("rtd.response.reasoning.delta").compactMap { $0["delta"] as? String }.joined()
             #expect(!answer.contains("<think>") && !answer.contains("</think>"))
             #expect(!reasoning.isEmpty, "the formulation stream thought")
         }

@@ -146,7 +146,7 @@ final class ModelServerProcess: Sendable {
             #expect(errors.isEmpty, "errors: \(errors)")
             let transcript = try await client.wait(for: "conversation.item.input_audio_transcription.completed")["transcript"] as? String ?? ""
             #expect(transcript.lowercased().contains("capital"), "heard: \(transcript)")
-            #expect(!client.events("response.reasoning_text.delta").isEmpty, "no reasoning events")
+            #expect(!client.events("rtd.response.reasoning.delta").isEmpty, "no reasoning events")
             let answer = try await client.wait(for: "response.output_audio_transcript.done")["transcript"] as? String ?? ""
             #expect(!answer.isEmpty)
             let reply = try client.pcmAudio(response: done[path: "response.id"] as? String ?? "")

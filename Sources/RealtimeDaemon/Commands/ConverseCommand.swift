@@ -44,12 +44,12 @@ struct ConverseCommand: ParsableCommand {
         let result = SpokenTurn.run(question: mono, services: services, configuration: defaults, pace: pace)
         try AudioFile.write(result.reply, sampleRate: 24_000, to: out)
         guard let done = result.done else { throw ValidationError("no reply within 30 s of the question (errors: \(result.errors))") }
-        let timings = (done["metadata"] as? [String: any Sendable])?["timings_ms"] as? [String: any Sendable] ?? [:]
+        let timings = done.timingsMs
         if json {
             try JSONLine.print([
                 "transcript": result.transcript, "reasoning": result.reasoning, "answer": result.answer,
-                "status": done["status"] as? String ?? "", "mode": defaults.reply.mode.rawValue,
-                "reply_seconds": Double(result.reply.count) / 24_000, "timings_ms": timings.mapValues { $0 as Any },
+                "status": done.status.rawValue, "mode": defaults.reply.mode.rawValue,
+                "reply_seconds": Double(result.reply.count) / 24_000, "timings_ms": timings,
                 "errors": result.errors,
             ])
         } else {
@@ -57,7 +57,7 @@ struct ConverseCommand: ParsableCommand {
             print("reasoning:  \(result.reasoning.trimmingCharacters(in: .whitespacesAndNewlines))")
             print("answer:     \(result.answer.trimmingCharacters(in: .whitespacesAndNewlines))")
             let ordered = ["transcript_final", "first_reasoning_token", "first_answer_token", "first_audio", "done"]
-            print("timings:    " + ordered.compactMap { key in (timings[key] as? Double).map { "\(key) \(Int($0)) ms" } }.joined(separator: ", "))
+            print("timings:    " + ordered.compactMap { key in timings[key].map { "\(key) \(Int($0)) ms" } }.joined(separator: ", "))
             print("reply:      \(String(format: "%.2f", Double(result.reply.count) / 24_000)) s of audio written to \(out)")
         }
     }

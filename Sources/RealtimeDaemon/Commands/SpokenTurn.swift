@@ -46,7 +46,7 @@ struct ConversationRecord: Sendable {
     var answer = ""
     var reply: [Float] = []
     var errors: [String] = []
-    var done: [String: any Sendable]?
+    var done: ResponseSummary?
     var speechEnded: ContinuousClock.Instant?
     var firstAudio: ContinuousClock.Instant?
 
@@ -59,20 +59,19 @@ struct ConversationRecord: Sendable {
     /// Takes one output; true once the reply is complete.
     mutating func take(_ output: SessionOutput) -> Bool {
         switch output {
-        case .audio(let samples, _, _, _):
+        case .audio(let samples, _, _):
             if firstAudio == nil { firstAudio = .now }
             reply += samples
         case .audioDone:
             break
         case .event(let event):
-            let f = event.fields
-            switch event.type {
-            case "conversation.item.input_audio_transcription.completed": transcript = f["transcript"] as? String ?? ""
-            case "response.reasoning_text.delta": reasoning += f["delta"] as? String ?? ""
-            case "response.output_audio_transcript.delta": answer += f["delta"] as? String ?? ""
-            case "error": errors.append(((f["error"] as? [String: any Sendable])?["message"] as? String) ?? "error")
-            case "response.done":
-                done = f["response"] as? [String: any Sendable]
+            switch event {
+            case .transcriptionCompleted(_, let text, _): transcript = text
+            case .reasoningDelta(_, let delta): reasoning += delta
+            case .transcriptDelta(_, let delta): answer += delta
+            case .error(let error): errors.append(error.message)
+            case .responseDone(let summary):
+                done = summary
                 return true
             default: break
             }

@@ -48,17 +48,12 @@ final class DaemonMetrics: Sendable {
 
     /// Records what a session output says about the service (errors, finished responses).
     func observe(_ event: ServerEvent) {
-        switch event.type {
-        case "error":
-            let code = (event.fields["error"] as? [String: any Sendable])?["code"] as? String ?? "unknown"
-            errors(code).increment()
-        case "response.done":
-            guard let response = event.fields["response"] as? [String: any Sendable] else { return }
-            responses(response["status"] as? String ?? "unknown").increment()
-            let timings = (response["metadata"] as? [String: any Sendable])?["timings_ms"] as? [String: any Sendable] ?? [:]
-            for (stage, value) in timings {
-                if let ms = value as? Double { stageSeconds(stage).record(ms / 1000) }
-            }
+        switch event {
+        case .error(let error):
+            errors(error.code).increment()
+        case .responseDone(let summary):
+            responses(summary.status.rawValue).increment()
+            for (stage, ms) in summary.timingsMs { stageSeconds(stage).record(ms / 1000) }
         default:
             break
         }

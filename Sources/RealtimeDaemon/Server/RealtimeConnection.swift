@@ -30,12 +30,16 @@ struct RealtimeConnection {
     let limits: ConnectionLimits
     let logger: Logger
 
-    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel) async {
+    /// `extensions`: what the client asked for in the URL (`?extensions=reasoning,timings`).
+    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel, extensions: Set<ProtocolExtension>) async {
         let (outputs, continuation) = AsyncStream<SessionOutput>.makeStream()
         let pending = PendingOutput(limit: limits.maxPendingOutputBytes)
-        let session = RealtimeSession(services: services, configuration: defaults) { [metrics] output in
-            if case .event(let event) = output { metrics.observe(event) }  // counted even if never delivered
-            if case .audioDone(let event) = output { metrics.observe(event) }
+        let sent = SentExtensions(extensions)
+        let session = RealtimeSession(services: services, configuration: defaults, extensions: extensions) { [metrics] output in
+            if case .event(let event) = output {
+                metrics.observe(event)  // counted even if never delivered
+                if case .sessionUpdated(let session) = event { sent.update(from: session) }
+            }
             guard pending.add(output.estimatedBytes) else {
                 // The client stopped reading: nothing more is queued, and the socket goes.
                 continuation.finish()
@@ -48,7 +52,7 @@ struct RealtimeConnection {
         logger[metadataKey: "session"] = "\(session.id)"
         logger.info("session opened")
         let activity = ConnectionActivity()
-        let writer = Task { [logger] in await write(outputs, to: outbound, pending: pending, activity: activity, logger: logger) }
+        let writer = Task { [logger] in await write(outputs, to: outbound, pending: pending, activity: activity, extensions: sent, logger: logger) }
         let watchdog = Task { [limits, logger] in
             await Self.watch(activity, limits: limits, pending: pending, channel: channel, logger: logger)
         }
@@ -150,7 +154,7 @@ struct RealtimeConnection {
     // MARK: Writing
 
     private func write(_ outputs: AsyncStream<SessionOutput>, to outbound: WebSocketOutboundWriter, pending: PendingOutput,
-                       activity: ConnectionActivity, logger: Logger) async {
+                       activity: ConnectionActivity, extensions: SentExtensions, logger: Logger) async {
         var counter = 0
         var opus = OpusFraming()
         func send(_ text: String) async throws {
@@ -159,8 +163,9 @@ struct RealtimeConnection {
             try await outbound.write(.text(text))
         }
         func send(_ event: ServerEvent) async throws {
+            guard let text = event.encoded(eventID: "evt_\(counter + 1)", extensions: extensions.current) else { return }
             counter += 1
-            try await send(event.encoded(eventID: "evt_\(counter)"))
+            try await send(text)
         }
         func send(binary packet: [UInt8]) async throws {
             activity.writing(true)
@@ -173,16 +178,13 @@ struct RealtimeConnection {
                 switch output {
                 case .event(let event):
                     try await send(event)
-                case let .audio(samples, format, responseID, itemID):
+                case let .audio(samples, format, part):
                     switch format {
                     case .pcm24k:
                         // 200 ms per delta: small enough to start playback early and to stop it quickly.
                         for start in stride(from: 0, to: samples.count, by: 4_800) {
                             let piece = Array(samples[start..<min(samples.count, start + 4_800)])
-                            try await send(ServerEvent("response.output_audio.delta", [
-                                "response_id": responseID, "item_id": itemID, "content_index": 0,
-                                "delta": SampleConversion.floatToBase64PCM16(piece),
-                            ]))
+                            try await send(.audioDelta(part, base64: SampleConversion.floatToBase64PCM16(piece)))
                         }
                     case .opus:
                         for packet in try opus.packets(samples) { try await send(binary: packet) }
@@ -232,6 +234,21 @@ final class ConnectionActivity: Sendable {
     var writeStarted: ContinuousClock.Instant? { state.withLock { $0.writeStarted } }
 }
 
+/// The extensions the client asked for, as the writer must see them: those of the URL, then
+/// whatever its last `session.update` said.
+final class SentExtensions: Sendable {
+    private let value: Mutex<Set<ProtocolExtension>>
+
+    init(_ initial: Set<ProtocolExtension>) { value = Mutex(initial) }
+
+    var current: Set<ProtocolExtension> { value.withLock { $0 } }
+
+    func update(from session: [String: any Sendable]) {
+        guard let names = session["extensions"] as? [String] else { return }
+        value.withLock { $0 = Set(names.compactMap(ProtocolExtension.init(rawValue:))) }
+    }
+}
+
 /// Bytes of output queued for the client, against a budget.
 final class PendingOutput: Sendable {
     let limit: Int
@@ -258,8 +275,8 @@ extension SessionOutput {
     /// About what the output takes on the wire (base64 PCM for audio: 2⅔ bytes per sample).
     var estimatedBytes: Int {
         switch self {
-        case .event(let event), .audioDone(let event): 256 + event.estimatedPayloadBytes
-        case .audio(let samples, _, _, _): samples.count * 8 / 3 + 256
+        case .event(let event), .audioDone(let event): event.estimatedBytes
+        case .audio(let samples, _, _): samples.count * 8 / 3 + 256
         }
     }
 }

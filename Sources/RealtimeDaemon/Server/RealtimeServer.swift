@@ -92,11 +92,12 @@ struct RealtimeServer: Service {
             }
             var headers = HTTPFields()
             if let subprotocol { headers[.secWebSocketProtocol] = subprotocol }
+            let extensions = Self.extensions(inQueryOf: request.path ?? "")
             return .upgrade(headers) { inbound, outbound, _ in
                 guard open.enter(limit: maxSessions) else {
                     metrics.sessionsRefused.increment()
                     let error = ServerEvent.error(.overloaded("\(maxSessions) sessions are open (server.max_sessions); try again later"))
-                    try await outbound.write(.text(error.encoded(eventID: "evt_1")))
+                    if let text = error.encoded(eventID: "evt_1", extensions: []) { try await outbound.write(.text(text)) }
                     try await outbound.close(.unknown(1013), reason: "overloaded")
                     return
                 }
@@ -106,7 +107,7 @@ struct RealtimeServer: Service {
                     open.leave()
                     metrics.sessionsActive.decrement()
                 }
-                await connection.run(inbound: inbound, outbound: outbound, channel: channel)
+                await connection.run(inbound: inbound, outbound: outbound, channel: channel, extensions: extensions)
             }
         }
         let server = HTTPServerBuilder { responder in
@@ -126,6 +127,14 @@ struct RealtimeServer: Service {
             logger: logger
         )
         try await app.run()
+    }
+
+    /// `?extensions=reasoning,timings` on the URL: what the client asks for beyond the API
+    /// (unknown names are ignored here; `session.update` refuses them).
+    static func extensions(inQueryOf path: String) -> Set<ProtocolExtension> {
+        guard let query = URLComponents(string: path)?.queryItems else { return [] }
+        let names = query.filter { $0.name == "extensions" }.compactMap(\.value).flatMap { $0.split(separator: ",") }
+        return Set(names.compactMap { ProtocolExtension(rawValue: $0.trimmingCharacters(in: .whitespaces)) })
     }
 
     static func plain(_ status: HTTPResponse.Status, _ text: String) -> Response {

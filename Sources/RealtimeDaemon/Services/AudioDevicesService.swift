@@ -137,7 +137,7 @@ final class AudioDevicesService: Service, @unchecked Sendable {
         configuration.outputFormat = .pcm24k
         let session = RealtimeSession(services: services, configuration: configuration) { output in
             switch output {
-            case .audio(let samples, _, _, _):
+            case .audio(let samples, _, _):
                 guard let audio = toSpeaker.process(samples), !audio.isEmpty, let playback = self.devices.withLock({ $0?.playback }) else { return }
                 self.gate.withLock { $0.played(levelDB: SignalLevel.decibels(audio), seconds: Double(audio.count) / Double(playback.sampleRate)) }
                 let written = playback.ring.write(audio)
@@ -150,18 +150,14 @@ final class AudioDevicesService: Service, @unchecked Sendable {
                 break
             case .event(let event):
                 metrics.observe(event)
-                switch event.type {
-                case "conversation.item.input_audio_transcription.completed":
-                    logger.info("heard", metadata: ["transcript": "\(event.fields["transcript"] as? String ?? "")"])
-                case "response.done":
-                    let response = event.fields["response"] as? [String: any Sendable]
-                    let status = response?["status"] as? String ?? ""
-                    if status == "cancelled" { self.devices.withLock { $0?.playback.interrupt() } }  // barge-in: the speaker stops now
-                    let said = ((response?["output"] as? [any Sendable])?.first as? [String: any Sendable])
-                        .flatMap { ($0["content"] as? [any Sendable])?.first as? [String: any Sendable] }?["transcript"] as? String ?? ""
-                    logger.info("replied", metadata: ["status": "\(status)", "said": "\(said)"])
-                case "error":
-                    logger.warning("local session: \((event.fields["error"] as? [String: any Sendable])?["message"] as? String ?? "error")")
+                switch event {
+                case .transcriptionCompleted(_, let transcript, _):
+                    logger.info("heard", metadata: ["transcript": "\(transcript)"])
+                case .responseDone(let summary):
+                    if summary.status == .cancelled { self.devices.withLock { $0?.playback.interrupt() } }  // barge-in: the speaker stops now
+                    logger.info("replied", metadata: ["status": "\(summary.status.rawValue)", "said": "\(summary.spoken)"])
+                case .error(let error):
+                    logger.warning("local session: \(error.message)")
                 default:
                     break
                 }

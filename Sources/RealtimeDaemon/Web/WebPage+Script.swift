@@ -102,7 +102,8 @@ extension WebPage {
       const token = $("token").value.trim();
       const protocols = ["realtime"];
       if (token) protocols.push("openai-insecure-api-key." + token);   // browsers cannot set headers
-      const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/v1/realtime";
+      // The page shows the thinking and the server's timings: it asks for those extensions.
+      const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/v1/realtime?extensions=reasoning,timings";
       setStatus("connecting…", "connecting");
       state.opened = false;
       const ws = new WebSocket(url, protocols);
@@ -300,7 +301,7 @@ extension WebPage {
                           receivedSeconds: 0, opusTimestamp: 0, stopped: false };
           break;
         }
-        case "response.reasoning_text.delta":
+        case "rtd.response.reasoning.delta":
           withTurn(event, (t) => { t.thinking += event.delta; });
           break;
         case "response.output_audio_transcript.delta":
@@ -316,11 +317,11 @@ extension WebPage {
             play(pcmFromBase64(event.delta), RATE);
           }
           break;
+        case "rtd.response.timings":
+          withTurn({ response_id: event.response_id }, (t) => { t.serverTimings = event.timings_ms || {}; });
+          break;
         case "response.done":
-          withTurn({ response_id: event.response.id }, (t) => {
-            t.status = event.response.status;
-            t.serverTimings = (event.response.metadata || {}).timings_ms || {};
-          });
+          withTurn({ response_id: event.response.id }, (t) => { t.status = event.response.status; });
           if (state.current && state.current.responseId === event.response.id) state.current = null;
           break;
         case "conversation.item.truncated":

@@ -94,6 +94,15 @@ public struct VoiceActivityDetector: Sendable {
         return .speechStopped(sample: max(lastSpeechEnd, position))
     }
 
+    /// Whether any hop of `samples` stands out of the noise by the speech margin (a soft last
+    /// word after a pause, too short to count as speech by itself).
+    public func hasSound(_ samples: ArraySlice<Float>) -> Bool {
+        let threshold = noiseFloorDB + parameters.marginDB
+        return stride(from: samples.startIndex, through: samples.endIndex - Self.hop, by: Self.hop).contains { start in
+            SignalLevel.decibels(samples[start..<(start + Self.hop)]) > threshold
+        }
+    }
+
     /// Forgets the current turn (the session cleared its buffer); the noise floor is kept.
     public mutating func reset() {
         inSpeech = false

@@ -1,22 +1,25 @@
 import Engine
 
-/// One response in progress: its ids, what it has said and thought, the audio it has sent, and
-/// its timings. Touched only on the session's queue (hence unchecked Sendable).
-final class ReplyRun: @unchecked Sendable {
-    let id: String
+/// One response in progress: its ids, what it has thought and said, the audio it has sent, its
+/// timings, and the output it holds back while it is speculative.
+struct ReplyState: Sendable {
+    let id: ReplyID
     let itemID: String
+    /// The item before it in the conversation, for `previous_item_id`.
+    let previousItemID: String?
     /// `speech_stopped` or `response.create`: what `timings_ms` are measured from.
     var reference: ContinuousClock.Instant
-    let cancellation = CancellationFlag()
-    var speech: (any ReplySpeech)?
+    /// The format the reply's audio is synthesised in, fixed when it starts (a `session.update`
+    /// during the reply applies to the next one).
+    let outputFormat: AudioFormat
+    let mode: ReplyMode
     var reasoning = ""
     var answer = ""
     private var marks: [String: ContinuousClock.Instant] = [:]
-    var ended = false
     /// A speculative reply keeps its output here until the turn's end is confirmed.
     var held = false
     var heldOutputs: [SessionOutput] = []
-    /// When held output was released (so: the reply was started speculatively at a pause): the
+    /// When held output was released (the reply was started speculatively at a pause): the
     /// client's audio starts then, not at `firstAudio`.
     private(set) var releasedAt: ContinuousClock.Instant?
     /// The clauses whose audio was sent, in order, with their length in output samples.
@@ -24,20 +27,22 @@ final class ReplyRun: @unchecked Sendable {
     private var lastClauseIndex = -1
     private(set) var sentSamples = 0
     private(set) var firstAudio: ContinuousClock.Instant?
-    /// The format the reply's audio is synthesised in, fixed when it starts (a `session.update`
-    /// during the reply applies to the next one).
-    let outputFormat: AudioFormat
-    var outputRate: Int { outputFormat.sampleRate }
+    var overloadReported = false
 
-    init(id: String, itemID: String, reference: ContinuousClock.Instant, outputFormat: AudioFormat) {
+    init(id: ReplyID, itemID: String, previousItemID: String?, reference: ContinuousClock.Instant, outputFormat: AudioFormat, mode: ReplyMode) {
         self.id = id
         self.itemID = itemID
+        self.previousItemID = previousItemID
         self.reference = reference
         self.outputFormat = outputFormat
+        self.mode = mode
     }
 
+    var outputRate: Int { outputFormat.sampleRate }
+    var part: ResponsePart { ResponsePart(responseID: id, itemID: itemID) }
+
     /// Records when a stage was reached (the first time only).
-    func mark(_ name: String, at instant: ContinuousClock.Instant = .now) {
+    mutating func mark(_ name: String, at instant: ContinuousClock.Instant) {
         if marks[name] == nil { marks[name] = instant }
     }
 
@@ -51,7 +56,7 @@ final class ReplyRun: @unchecked Sendable {
     }
 
     /// A held reply goes live: what it held is shown to the client from now on.
-    func release(at instant: ContinuousClock.Instant, reference: ContinuousClock.Instant) -> [SessionOutput] {
+    mutating func release(at instant: ContinuousClock.Instant, reference: ContinuousClock.Instant) -> [SessionOutput] {
         self.reference = reference
         held = false
         releasedAt = instant
@@ -60,8 +65,10 @@ final class ReplyRun: @unchecked Sendable {
         return heldOutputs
     }
 
-    func audioSent(_ samples: Int, clause: String, index: Int) {
-        if firstAudio == nil { firstAudio = .now; mark("first_audio") }
+    var wasSpeculative: Bool { releasedAt != nil }
+
+    mutating func audioSent(_ samples: Int, clause: String, index: Int, at instant: ContinuousClock.Instant) {
+        if firstAudio == nil { firstAudio = instant; mark("first_audio", at: instant) }
         if index != lastClauseIndex || clauses.isEmpty {
             clauses.append((clause, 0))
             lastClauseIndex = index
@@ -71,11 +78,11 @@ final class ReplyRun: @unchecked Sendable {
         sentSamples += samples
     }
 
-    /// Milliseconds of audio the client can have played by now: what was sent, but no more than
-    /// the time since the first audio went out (clients play in real time).
-    var playedMs: Int {
+    /// Milliseconds of audio the client can have played by `now`: what was sent, but no more
+    /// than the time since the first audio went out (clients play in real time).
+    func playedMs(at now: ContinuousClock.Instant) -> Int {
         guard let first = firstAudio else { return 0 }
-        return min(sentSamples * 1000 / outputRate, Int((ContinuousClock.now - first).seconds * 1000))
+        return min(audioMs, max(0, Int((now - first).seconds * 1000)))
     }
 
     /// The words spoken in the first `ms` of the reply's audio: whole clauses, then the share of

@@ -1,0 +1,184 @@
+import Engine
+
+/// Responses: started by the end of a turn or `response.create`, streamed as events and
+/// audio, ended by completion, failure, `response.cancel`, barge-in or the session closing.
+extension SessionMachine {
+    mutating func requestResponse(instructions: String?, eventID: String?, now: ContinuousClock.Instant, into actions: inout [SessionAction]) {
+        if reply != nil {
+            return fail(ProtocolError(code: "conversation_already_has_active_response",
+                                      message: "a response is in progress; cancel it first", eventID: eventID), into: &actions)
+        }
+        if transcribing > 0 {
+            responseAfterTranscript = PendingResponse(instructions: instructions, reference: now)  // once the turn is transcribed
+            return
+        }
+        startReply(conversation: history, evidence: nil, instructions: instructions, reference: now, transcriptFinal: nil,
+                   audio: turnAudioForReply, into: &actions)
+    }
+
+    /// Starts a reply to `conversation` (`evidence`: how the last turn sounded, for the thinking;
+    /// the history keeps only the words). A `held` reply keeps its output until `releaseReply`
+    /// (or drops it in `discardReply`).
+    @discardableResult
+    mutating func startReply(conversation: ConversationHistory, evidence: String?, instructions: String?, reference: ContinuousClock.Instant,
+                             transcriptFinal: ContinuousClock.Instant?, held: Bool = false, previousItemID: String? = nil,
+                             audio: [Float]?, into actions: inout [SessionAction]) -> ReplyID? {
+        guard !closed else { return nil }
+        if reply != nil { cancelReply(reason: "turn_detected", now: reference, into: &actions) }
+        actions.append(.stopPreparing)
+        var state = ReplyState(id: newID("resp"), itemID: newID("item"), previousItemID: previousItemID ?? lastItemID, reference: reference,
+                               outputFormat: configuration.outputFormat, mode: configuration.reply.mode)
+        state.held = held
+        if let transcriptFinal { state.mark("transcript_final", at: transcriptFinal) }
+        if !held { lastItemID = state.itemID }
+        let item = ConversationItem(id: state.itemID, kind: .assistant(transcript: "", modality: .audio), status: .inProgress)
+        reply = state
+        for event: ServerEvent in [.responseCreated(responseID: state.id), .outputItemAdded(state.part, item: item),
+                                   .itemAdded(item, previousItemID: state.previousItemID), .contentPartAdded(state.part, modality: .audio)] {
+            send(.event(event), into: &actions)
+        }
+        var request = conversation
+        if let instructions { request.system = instructions }
+        var settings = configuration.reply
+        settings.maxAnswerTokens = configuration.maxOutputTokens
+        actions.append(.startReply(ReplyRequest(id: state.id, conversation: request, evidence: evidence, settings: settings,
+                                                audio: audio, outputRate: state.outputRate)))
+        return state.id
+    }
+
+    /// Sends `output` of the active reply, or keeps it while the reply is held.
+    mutating func send(_ output: SessionOutput, into actions: inout [SessionAction]) {
+        if reply?.held == true { reply?.heldOutputs.append(output) } else { actions.append(.output(output)) }
+    }
+
+    /// A held reply becomes real: what it produced so far goes out now, the rest as it comes.
+    /// Its timings are measured from `reference` (the confirmed end of the turn), so work done
+    /// before it shows as negative or small numbers.
+    mutating func releaseReply(reference: ContinuousClock.Instant, into actions: inout [SessionAction]) {
+        guard var state = reply else { return }
+        let outputs = state.release(at: reference, reference: reference)
+        lastItemID = state.itemID
+        reply = state
+        actions += outputs.map { .output($0) }
+    }
+
+    /// Drops a held reply without a trace.
+    mutating func discardReply(into actions: inout [SessionAction]) {
+        guard let state = reply else { return }
+        reply = nil
+        actions.append(.stopReply(state.id))
+    }
+
+    mutating func replyEvent(_ event: ReplyEvent, of id: ReplyID, now: ContinuousClock.Instant, into actions: inout [SessionAction]) {
+        guard var state = reply, state.id == id else { return }
+        switch event {
+        case .reasoning(let text):
+            state.mark("first_reasoning_token", at: now)
+            state.reasoning += text
+            reply = state
+            send(.event(.reasoningDelta(state.part, delta: text)), into: &actions)
+        case .answer(let text):
+            state.mark("first_answer_token", at: now)
+            state.answer += text
+            reply = state
+            send(.event(.transcriptDelta(state.part, delta: text)), into: &actions)
+        case .answerComplete:
+            break
+        }
+    }
+
+    mutating func replyAudio(_ samples: [Float], clause: String, index: Int, of id: ReplyID, now: ContinuousClock.Instant,
+                             into actions: inout [SessionAction]) {
+        guard var state = reply, state.id == id, !samples.isEmpty else { return }
+        let first = state.sentSamples == 0
+        state.audioSent(samples.count, clause: clause, index: index, at: now)
+        reply = state
+        if first, !state.held, let late = state.timings["first_audio"], late > configuration.overloadedAfterMs {
+            send(.event(.error(.overloaded(String(format: "the reply started %.0f ms after the turn ended (the limit is %.0f ms): this machine is serving more than it can at full speed", late, configuration.overloadedAfterMs)))), into: &actions)
+        }
+        send(.audio(samples: samples, format: state.outputFormat, part: state.part), into: &actions)
+    }
+
+    mutating func replyEnded(_ id: ReplyID, outcome: ReplyOutcome, failure: String?, now: ContinuousClock.Instant, into actions: inout [SessionAction]) {
+        guard let state = reply, state.id == id else { return }
+        if outcome.status == .completed, failure == nil {
+            let spoken = state.answer.trimmingCharacters(in: .whitespacesAndNewlines)
+            if !spoken.isEmpty { history.appendAssistant(spoken) }
+            endReply(status: .completed, reason: nil, failure: nil, spoken: spoken, outcome: outcome, now: now, into: &actions)
+        } else if outcome.status == .cancelled, failure == nil {
+            cancelReply(reason: "client_cancelled", now: now, into: &actions)
+        } else {
+            let message = failure ?? outcome.failure?.description ?? "the reply failed"
+            send(.event(.error(ProtocolError(type: "server_error", code: "response_failed", message: message))), into: &actions)
+            endReply(status: .failed, reason: nil, failure: message, spoken: "", outcome: outcome, now: now, into: &actions)
+        }
+    }
+
+    /// Barge-in, `response.cancel`, or the session closing: audio stops now; the conversation
+    /// keeps only the words the user can have heard.
+    mutating func cancelReply(reason: String, now: ContinuousClock.Instant, into actions: inout [SessionAction]) {
+        guard let state = reply else { return }
+        if state.held { return discardReply(into: &actions) }
+        actions.append(.stopReply(state.id))
+        let heard = state.heardText(untilMs: state.playedMs(at: now))
+        if !heard.isEmpty { history.appendAssistant(heard) }
+        endReply(status: .cancelled, reason: reason, failure: nil, spoken: heard, outcome: nil, now: now, into: &actions)
+    }
+
+    /// The reply's closing events, in the API's order, and the reasoner takes in the
+    /// conversation so far (this reply included) so that the next turn leaves it only the user's
+    /// words to read.
+    mutating func endReply(status: ResponseSummary.Status, reason: String?, failure: String?, spoken: String, outcome: ReplyOutcome?,
+                           now: ContinuousClock.Instant, into actions: inout [SessionAction]) {
+        guard var state = reply else { return }
+        state.mark("done", at: now)
+        reply = nil
+        lastReply = state
+        if !closed { actions.append(.prepare(history)) }
+        var summary = ResponseSummary(id: state.id, itemID: state.itemID, status: status, spoken: spoken)
+        summary.reason = reason
+        summary.failure = failure
+        summary.reasoningTokens = outcome?.reasoningTokens ?? 0
+        summary.outputTokens = (outcome?.answerTokens ?? 0) + summary.reasoningTokens
+        summary.inputTokens = outcome?.prefilledTokens ?? 0
+        summary.timingsMs = state.timings
+        summary.audioMs = state.audioMs
+        summary.mode = state.mode.rawValue
+        summary.speculative = state.wasSpeculative
+        let part = state.part
+        let item = summary.item
+        actions += [
+            .output(.event(.reasoningDone(part, text: state.reasoning))),
+            .output(.event(.transcriptDone(part, transcript: spoken))),
+            .output(.audioDone(.audioDone(part))),
+            .output(.event(.contentPartDone(part, modality: .audio, transcript: spoken))),
+            .output(.event(.outputItemDone(part, item: item))),
+            .output(.event(.itemDone(item, previousItemID: state.previousItemID))),
+            .output(.event(.responseTimings(summary))),
+            .output(.event(.responseDone(summary))),
+        ]
+    }
+
+    mutating func truncate(itemID: String, audioEndMs: Int, eventID: String?, into actions: inout [SessionAction]) {
+        guard let state = lastReply, state.itemID == itemID else {
+            return fail(ProtocolError(code: "item_not_found", message: "no assistant item \(itemID.prefix(100)) to truncate", eventID: eventID), into: &actions)
+        }
+        guard audioEndMs >= 0 else {
+            return fail(.invalidValue("audio_end_ms", "must be 0 or more (got \(audioEndMs))", eventID: eventID), into: &actions)
+        }
+        // Clamped to the item's audio: a client may say it played more than there was.
+        let endMs = min(audioEndMs, state.audioMs)
+        history.truncateLastAssistant(toHeard: state.heardText(untilMs: endMs))
+        emit(.itemTruncated(itemID: itemID, audioEndMs: endMs), into: &actions)
+    }
+
+    /// The transport is gone: the reply in progress and everything started for it stop.
+    mutating func shutDown(now: ContinuousClock.Instant, into actions: inout [SessionAction]) {
+        guard !closed else { return }
+        closed = true
+        if reply != nil { cancelReply(reason: "client_cancelled", now: now, into: &actions) }
+        if let pending = speculation { dropSpeculation(pending, into: &actions) }
+        responseAfterTranscript = nil
+        actions += [.stopPreparing, .shutDown]
+    }
+}

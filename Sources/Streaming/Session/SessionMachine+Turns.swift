@@ -1,0 +1,239 @@
+import Engine
+
+/// The user's turns: audio, turn detection, speculation at pauses, commits and transcripts.
+extension SessionMachine {
+    mutating func receive(_ samples: [Float], now: ContinuousClock.Instant, into actions: inout [SessionAction]) {
+        receivedSamples += samples.count
+        if turnItemID != nil || configuration.turnDetection == nil {
+            guard Double(turn.count) < Self.maximumTurnSeconds * Double(Self.sampleRate) else {
+                if let itemID = turnItemID, configuration.turnDetection != nil {
+                    // Server VAD never heard the end (a noisy room): the turn ends at the cap,
+                    // and listening starts again on what follows.
+                    vad.reset()
+                    emit(.speechStopped(itemID: itemID, audioEndMs: receivedSamples * 1000 / Self.sampleRate), into: &actions)
+                    return endTurn(itemID: itemID, createResponse: configuration.turnDetection?.createResponse ?? false, reference: now, into: &actions)
+                }
+                return fail(ProtocolError(code: "input_audio_buffer_full",
+                                          message: "the turn is longer than \(Int(Self.maximumTurnSeconds)) s; commit or clear the buffer"), into: &actions)
+            }
+            turn.append(samples)
+            if speculation == nil { actions.append(.transcriberAppend(samples)) }
+        } else {
+            // Keep the last second before this chunk, and the whole chunk (a turn may start anywhere in it).
+            if preRoll.count > Self.sampleRate { preRoll.removeFirst(preRoll.count - Self.sampleRate) }
+            preRoll += samples
+        }
+        guard configuration.turnDetection != nil else { return }
+        for event in vad.process(samples) {
+            switch event {
+            case .speechStarted(let sample): speechStarted(at: sample, now: now, into: &actions)
+            case .speechStopped(let sample): speechStopped(at: sample, now: now, into: &actions)
+            case .paused: paused(into: &actions)
+            case .resumed: resumed(into: &actions)
+            }
+        }
+    }
+
+    mutating func speechStarted(at sample: Int, now: ContinuousClock.Instant, into actions: inout [SessionAction]) {
+        let itemID = newID("item")
+        turnItemID = itemID
+        // The pre-roll ends at `receivedSamples`; the turn is its part from `sample` on.
+        let offset = sample - (receivedSamples - preRoll.count)
+        turn = TurnAudio(Array(preRoll[min(max(0, offset), preRoll.count)...]))
+        preRoll = []
+        partialSent = ""
+        actions += [.transcriberReset, .transcriberAppend(turn.samples)]
+        emit(.speechStarted(itemID: itemID, audioStartMs: sample * 1000 / Self.sampleRate), into: &actions)
+        // Barge-in: the reply stops now (its audio, generation and synthesis).
+        if reply != nil, configuration.turnDetection?.interruptResponse ?? true {
+            cancelReply(reason: "turn_detected", now: now, into: &actions)
+        }
+    }
+
+    mutating func speechStopped(at sample: Int, now: ContinuousClock.Instant, into actions: inout [SessionAction]) {
+        guard let itemID = turnItemID else { return }
+        emit(.speechStopped(itemID: itemID, audioEndMs: sample * 1000 / Self.sampleRate), into: &actions)
+        if let pending = speculation, pending.itemID == itemID {
+            confirm(pending, now: now, into: &actions)
+        } else {
+            endTurn(itemID: itemID, createResponse: configuration.turnDetection?.createResponse ?? false, reference: now, into: &actions)
+        }
+    }
+
+    /// A pause that may be the end of the turn: the turn so far is transcribed now (the
+    /// streaming recogniser stops: its work would only compete for the cores; its settled
+    /// words start the transcript), and the reasoner's prefill of the words heard stops too.
+    mutating func paused(into actions: inout [SessionAction]) {
+        guard let itemID = turnItemID, speculation == nil, reply == nil, configuration.turnDetection?.createResponse ?? false,
+              Double(turn.count) < Self.speculationLimitSeconds * Double(Self.sampleRate) else { return }
+        counter += 1
+        speculation = Speculation(serial: counter, itemID: itemID, covered: turn.count)
+        actions += [.transcribeAtPause(serial: counter, audio: turn.samples, evidence: turn.evidence), .transcriberReset, .stopPreparing]
+    }
+
+    mutating func transcribedAtPause(_ serial: Int, _ result: Result<Transcript, EngineError>, _ evidence: AcousticEvidence,
+                                     now: ContinuousClock.Instant, into actions: inout [SessionAction]) {
+        guard var pending = speculation, pending.serial == serial else { return }
+        pending.transcript = (result, evidence)
+        if let confirmedAt = pending.confirmedAt {
+            // The turn ended while this was being transcribed: carry on as for any turn.
+            speculation = nil
+            transcribing += 1
+            responseAfterTranscript = PendingResponse(instructions: nil, reference: confirmedAt)
+            return transcribed(result, evidence: evidence, itemID: pending.itemID, now: now, into: &actions)
+        }
+        if case .success(let transcript) = result {
+            let text = transcript.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            if !text.isEmpty {
+                var upcoming = history
+                upcoming.appendUser(text)
+                pending.replyID = startReply(conversation: upcoming, evidence: evidence.summary, instructions: nil, reference: now,
+                                             transcriptFinal: now, held: true, previousItemID: pending.itemID,
+                                             audio: hearsAudio ? Array(turn.samples.prefix(pending.covered)) : nil, into: &actions)
+            }
+        }
+        speculation = pending
+    }
+
+    /// Speech again before the turn's end was confirmed: what was started at the pause is
+    /// dropped unseen, and the streaming recogniser takes up the whole turn again.
+    mutating func resumed(into actions: inout [SessionAction]) {
+        guard let pending = speculation else { return }
+        dropSpeculation(pending, into: &actions)
+        actions.append(.transcriberAppend(turn.samples))
+    }
+
+    mutating func dropSpeculation(_ pending: Speculation, into actions: inout [SessionAction]) {
+        speculation = nil
+        actions.append(.cancelTranscriptionAtPause(serial: pending.serial))
+        if let id = pending.replyID, reply?.id == id { discardReply(into: &actions) }
+    }
+
+    mutating func confirm(_ pending: Speculation, now: ContinuousClock.Instant, into actions: inout [SessionAction]) {
+        // A soft last word the VAD did not count as speech ("…of France") may have come after
+        // the pause: then the speculation is dropped and the whole turn transcribed as usual.
+        if vad.hasSound(turn.samples[min(pending.covered, turn.count)...]) {
+            dropSpeculation(pending, into: &actions)
+            actions.append(.transcriberAppend(turn.samples))
+            return endTurn(itemID: pending.itemID, createResponse: true, reference: now, into: &actions)
+        }
+        commitItem(pending.itemID, into: &actions)
+        if hearsAudio { turnAudioForReply = Array(turn.samples.prefix(pending.covered)) }
+        turn = TurnAudio()
+        turnItemID = nil
+        guard let (result, evidence) = pending.transcript else {
+            var waiting = pending
+            waiting.confirmedAt = now  // the transcript is still coming
+            speculation = waiting
+            return
+        }
+        speculation = nil
+        guard let id = pending.replyID, reply?.id == id else {
+            transcribing += 1
+            return transcribed(result, evidence: evidence, itemID: pending.itemID, now: now, into: &actions)
+        }
+        recordTranscript(result, itemID: pending.itemID, into: &actions)
+        releaseReply(reference: now, into: &actions)
+    }
+
+    mutating func commit(eventID: String?, now: ContinuousClock.Instant, into actions: inout [SessionAction]) {
+        if configuration.turnDetection != nil, turnItemID == nil {
+            return fail(ProtocolError(code: "input_audio_buffer_commit_empty", message: "no speech in the buffer to commit", eventID: eventID), into: &actions)
+        }
+        if configuration.turnDetection == nil, turn.count < Self.sampleRate / 10 {
+            return fail(ProtocolError(code: "input_audio_buffer_commit_empty",
+                                      message: "the buffer holds \(turn.count * 1000 / Self.sampleRate) ms of audio; at least 100 ms is needed",
+                                      eventID: eventID), into: &actions)
+        }
+        _ = vad.flush()
+        if let pending = speculation { dropSpeculation(pending, into: &actions) }
+        let itemID = turnItemID ?? newID("item")
+        endTurn(itemID: itemID, createResponse: configuration.turnDetection?.createResponse ?? false, reference: now, into: &actions)
+    }
+
+    mutating func clearBuffer(into actions: inout [SessionAction]) {
+        if let pending = speculation { dropSpeculation(pending, into: &actions) }
+        vad.reset()
+        actions.append(.transcriberReset)
+        turn = TurnAudio()
+        turnItemID = nil
+        partialSent = ""
+        emit(.cleared, into: &actions)
+    }
+
+    /// The audio buffer becomes a user item.
+    mutating func commitItem(_ itemID: String, into actions: inout [SessionAction]) {
+        emit(.committed(itemID: itemID, previousItemID: lastItemID), into: &actions)
+        emit(.itemAdded(ConversationItem(id: itemID, kind: .userAudio(transcript: nil), status: .inProgress), previousItemID: lastItemID), into: &actions)
+        lastItemID = itemID
+    }
+
+    /// The user's turn is over: transcribe it to the end, measure how it sounded, and reply if asked.
+    mutating func endTurn(itemID: String, createResponse: Bool, reference: ContinuousClock.Instant, into actions: inout [SessionAction]) {
+        commitItem(itemID, into: &actions)
+        let evidence = turn.evidence
+        if hearsAudio { turnAudioForReply = turn.samples }
+        turn = TurnAudio()
+        turnItemID = nil
+        transcribing += 1
+        if createResponse { responseAfterTranscript = PendingResponse(instructions: nil, reference: reference) }
+        actions += [.stopPreparing, .transcriberFinish(itemID: itemID, evidence: evidence)]
+    }
+
+    mutating func partial(_ hypothesis: StreamingHypothesis, into actions: inout [SessionAction]) {
+        guard let itemID = turnItemID, !hypothesis.isFinal else { return }
+        let text = hypothesis.confirmedText
+        if text.count > partialSent.count, text.hasPrefix(partialSent) {
+            emit(.transcriptionDelta(itemID: itemID, delta: String(text.dropFirst(partialSent.count))), into: &actions)
+            partialSent = text
+        }
+        // Listen while thinking: prefill the conversation with the words heard so far (the
+        // tentative ones too: if they change, only what follows the change is computed again).
+        let heard = hypothesis.text.trimmingCharacters(in: .whitespaces)
+        if reply == nil, speculation == nil, !heard.isEmpty {
+            var next = history
+            next.appendUser(heard)
+            actions.append(.prepare(next))
+        }
+    }
+
+    mutating func transcribed(_ result: Result<Transcript, EngineError>, evidence: AcousticEvidence, itemID: String,
+                              now: ContinuousClock.Instant, into actions: inout [SessionAction]) {
+        transcribing -= 1
+        guard !closed else { return }
+        let pending = responseAfterTranscript
+        responseAfterTranscript = nil
+        guard recordTranscript(result, itemID: itemID, into: &actions), let pending else { return }
+        startReply(conversation: history, evidence: evidence.summary, instructions: pending.instructions, reference: pending.reference,
+                   transcriptFinal: now, audio: turnAudioForReply, into: &actions)
+    }
+
+    /// Tells the client the turn's final transcript (or that it failed) and adds its words to
+    /// the history. False when there is nothing to answer (a failure, or silence and noise).
+    @discardableResult
+    mutating func recordTranscript(_ result: Result<Transcript, EngineError>, itemID: String, into actions: inout [SessionAction]) -> Bool {
+        switch result {
+        case .failure(let error):
+            emit(.transcriptionFailed(itemID: itemID, message: error.description), into: &actions)
+            emit(.itemDone(ConversationItem(id: itemID, kind: .userAudio(transcript: nil), status: .incomplete), previousItemID: nil), into: &actions)
+            return false
+        case .success(let transcript):
+            let text = transcript.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            emit(.transcriptionCompleted(itemID: itemID, transcript: text, audioSeconds: transcript.audioSeconds), into: &actions)
+            emit(.itemDone(ConversationItem(id: itemID, kind: .userAudio(transcript: text)), previousItemID: nil), into: &actions)
+            guard !text.isEmpty else { return false }
+            history.appendUser(text)
+            return true
+        }
+    }
+
+    mutating func addUserText(_ text: String, into actions: inout [SessionAction]) {
+        let itemID = newID("item")
+        history.appendUser(text)
+        turnAudioForReply = nil  // the turn to answer is typed: there is no audio of it
+        let item = ConversationItem(id: itemID, kind: .userText(text))
+        emit(.itemAdded(item, previousItemID: lastItemID), into: &actions)
+        emit(.itemDone(item, previousItemID: lastItemID), into: &actions)
+        lastItemID = itemID
+    }
+}
