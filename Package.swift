@@ -60,9 +60,16 @@ let package = Package(
         systemLibrary("CEspeakNG", pkgConfig: "espeak-ng", apt: ["libespeak-ng-dev"]),
         systemLibrary("CSystemd", pkgConfig: "libsystemd", apt: ["libsystemd-dev"]),
 
+        // Audio I/O: ALSA threads, the ring buffer, Opus, Ogg, files, resampling. No model code.
+        .target(
+            name: "AudioIO",
+            dependencies: ["CAlsa", "COpus", "COgg", "CSndfile", "CSoxr"],
+            swiftSettings: optimised
+        ),
+        // The session pipeline and the protocol's events.
         .target(
             name: "Streaming",
-            dependencies: ["CAlsa", "COpus", "COgg", "CSndfile", "CSoxr", "Engine"],
+            dependencies: ["AudioIO", "Engine"],
             swiftSettings: optimised
         ),
         // The numeric engine: kernels, model file readers, Whisper, the reasoner, replies. It
@@ -85,7 +92,7 @@ let package = Package(
         .target(
             name: "RemoteEngine",
             dependencies: [
-                "Engine",
+                "Engine", "AudioIO",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -93,13 +100,13 @@ let package = Package(
         ),
         .target(
             name: "TTS",
-            dependencies: ["CEspeakNG", "Engine", "Streaming"],
+            dependencies: ["CEspeakNG", "Engine", "AudioIO", "Streaming"],
             swiftSettings: optimised
         ),
         .executableTarget(
             name: "RealtimeDaemon",
             dependencies: [
-                "Streaming", "Engine", "ModelStore", "RemoteEngine", "TTS", "CSystemd",
+                "AudioIO", "Streaming", "Engine", "ModelStore", "RemoteEngine", "TTS", "CSystemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -116,7 +123,7 @@ let package = Package(
         .executableTarget(
             name: "RTBench",
             dependencies: [
-                "Streaming", "Engine", "ModelStore", "TTS",
+                "AudioIO", "Engine", "ModelStore", "TTS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -127,18 +134,18 @@ let package = Package(
         // Fuzz harnesses (scripts/fuzz.sh builds them with libFuzzer; an ordinary build replays inputs).
         .executableTarget(
             name: "RTDFuzz",
-            dependencies: ["Engine", "Streaming", "TTS"],
+            dependencies: ["Engine", "AudioIO", "Streaming", "TTS"],
             swiftSettings: optimised
         ),
-        .testTarget(name: "StreamingTests", dependencies: ["Streaming"]),
-        .testTarget(name: "RTBenchTests", dependencies: ["RTBench", "Streaming", "TestSupport"], exclude: ["Clients"]),
+        .testTarget(name: "StreamingTests", dependencies: ["Streaming", "AudioIO"]),
+        .testTarget(name: "RTBenchTests", dependencies: ["RTBench", "Streaming", "AudioIO", "TestSupport"], exclude: ["Clients"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "ModelStore", "RemoteEngine", "Streaming", "TestSupport",
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "ModelStore", "RemoteEngine", "AudioIO", "Streaming", "TestSupport",
                                                        .product(name: "Crypto", package: "swift-crypto")],
                     exclude: ["Fixtures"], swiftSettings: instructionSets),
-        .testTarget(name: "TTSTests", dependencies: ["TTS", "Engine", "ModelStore", "Streaming", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "TTSTests", dependencies: ["TTS", "Engine", "ModelStore", "AudioIO", "Streaming", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "RealtimeDaemonTests", dependencies: [
-            "RealtimeDaemon", "Streaming", "Engine", "ModelStore", "RemoteEngine", "TTS", "TestSupport",
+            "RealtimeDaemon", "AudioIO", "Streaming", "Engine", "ModelStore", "RemoteEngine", "TTS", "TestSupport",
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
         ], exclude: ["Clients"]),
     ],

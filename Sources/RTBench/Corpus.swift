@@ -1,7 +1,7 @@
 import Engine
 import ModelStore
 import Foundation
-import Streaming
+import AudioIO
 import TTS
 
 /// The built-in benchmark corpus: everyday questions of the kind a voice assistant hears,

@@ -3,7 +3,7 @@ import HTTPTypes
 import HummingbirdWSClient
 import Logging
 import NIOCore
-import Streaming
+import AudioIO
 
 /// One client session: connects, configures the session, speaks its utterances at real-time
 /// pace and records every turn. A connection that fails or dies costs the turn at hand; the

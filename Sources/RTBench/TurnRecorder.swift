@@ -1,5 +1,5 @@
 import Foundation
-import Streaming
+import AudioIO
 import Synchronization
 
 /// Records what one session's server sends, on the client's clock, into the turn it belongs to.

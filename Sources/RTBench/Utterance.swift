@@ -1,5 +1,5 @@
 import Foundation
-import Streaming
+import AudioIO
 
 /// One spoken question the harness sends: its audio at the wire rate, where the speech in it
 /// starts and ends, and the words when a transcript sits beside the file (`NAME.txt`).

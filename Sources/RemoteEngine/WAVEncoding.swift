@@ -1,3 +1,4 @@
+import AudioIO
 import Engine
 import Foundation
 

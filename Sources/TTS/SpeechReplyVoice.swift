@@ -1,4 +1,5 @@
 import Engine
+import AudioIO
 import Streaming
 
 /// A `SpeechVoice` as the session's reply voice: each reply gets its own `StreamingSpeech`.
@@ -13,7 +14,7 @@ public final class SpeechReplyVoice: ReplyVoice {
     }
 
     public func makeSpeech(outputRate: Int, onAudio: @escaping @Sendable ([Float], String, Int) -> Void) throws -> any ReplySpeech {
-        try StreamingSpeech(voice: voice, outputRate: outputRate, scheduler: scheduler) { chunk in
+        try StreamingSpeech(voice: voice, outputRate: outputRate, scheduler: scheduler, pacedByPlayback: true) { chunk in
             onAudio(chunk.samples, chunk.text, chunk.index)
         }
     }

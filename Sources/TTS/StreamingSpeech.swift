@@ -1,6 +1,7 @@
 import Dispatch
 import Engine
 import Foundation
+import AudioIO
 import Streaming
 import Synchronization
 
@@ -52,18 +53,26 @@ public final class StreamingSpeech: @unchecked Sendable {
     /// Where each clause's synthesis takes its turn: the first as the reply's first audio,
     /// later ones by when the audio ahead of them runs out.
     public let scheduler: EngineScheduler
+    /// Whether the audio is played as it comes (a session's reply): later clauses are then
+    /// synthesised when they are about to be needed (`lookahead`), not as fast as possible.
+    public let pacedByPlayback: Bool
     private let listener: Listener
     private let state = Mutex(State())
     private let wake = DispatchSemaphore(value: 0)
     private let done = DispatchSemaphore(value: 0)
     private let resampler: Mutex<Resampler?>
     static let fadeSeconds = 0.004
+    /// A later clause is synthesised no earlier than this before the audio ahead of it runs out:
+    /// replies are written much faster than they are spoken, and synthesising one far ahead
+    /// would only take the cores from other sessions' urgent work (and be wasted by a barge-in).
+    static let lookahead: Duration = .milliseconds(1_500)
 
-    public init(voice: SpeechVoice, outputRate: Int? = nil, scheduler: EngineScheduler = EngineScheduler(),
+    public init(voice: SpeechVoice, outputRate: Int? = nil, scheduler: EngineScheduler = EngineScheduler(), pacedByPlayback: Bool = false,
                 listener: @escaping Listener) throws(TTSError) {
         self.voice = voice
         self.outputRate = outputRate ?? voice.sampleRate
         self.scheduler = scheduler
+        self.pacedByPlayback = pacedByPlayback
         self.listener = listener
         if self.outputRate != voice.sampleRate {
             do { resampler = Mutex(try Resampler(from: voice.sampleRate, to: self.outputRate)) } catch {
@@ -204,6 +213,7 @@ public final class StreamingSpeech: @unchecked Sendable {
                     // Only the first clause of a reply is worth splitting for an earlier start:
                     // later ones are ready before the audio ahead of them has played.
                     let deadline = state.withLock { s in s.firstDelivered.map { $0 + .milliseconds(Int(s.deliveredSeconds * 1000)) } }
+                    if pacedByPlayback, index > 0, let deadline { try Self.wait(until: deadline - Self.lookahead, cancellation: flag) }
                     let (turn, _) = try scheduler.perform(index == 0 ? .firstAudio : .nextClause, deadline: deadline, cancellation: flag) {
                         () throws(TTSError) in
                         if index == 0 {
@@ -224,6 +234,16 @@ public final class StreamingSpeech: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// Sleeps until `instant` (already past: returns at once), waking for a cancellation.
+    static func wait(until instant: ContinuousClock.Instant, cancellation: CancellationFlag) throws(TTSError) {
+        while ContinuousClock.now < instant {
+            if cancellation.isCancelled { throw .cancelled }
+            let left = (instant - ContinuousClock.now).seconds
+            Thread.sleep(forTimeInterval: min(0.02, max(0, left)))
+        }
+        if cancellation.isCancelled { throw .cancelled }
     }
 
     /// A linear fade over the first (`in`) or last `samples` samples.

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import AudioIO
 import Streaming
 import Testing
 @testable import RealtimeDaemon

@@ -5,6 +5,7 @@ import HummingbirdWSClient
 import Logging
 import NIOCore
 import ServiceLifecycle
+import AudioIO
 import Streaming
 import Synchronization
 import TTS

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import HTTPTypes
+import AudioIO
 import Streaming
 import Testing
 import TestSupport

@@ -1,4 +1,5 @@
 import Foundation
+import AudioIO
 import Streaming
 import Testing
 

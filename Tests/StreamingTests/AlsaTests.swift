@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import AudioIO
 import Streaming
 
 /// Real libasound code, no sound card: ALSA's `file` plugin feeds a raw file as the capture
@@ -116,7 +117,7 @@ import Streaming
     }
 
     @Test func malformedConfigIsATypedError() {
-        #expect(throws: StreamingError.self) {
+        #expect(throws: AudioError.self) {
             try AlsaPlayback(AlsaDeviceConfiguration(device: "x", sampleRate: 16_000, configText: "pcm.x { type"))
         }
     }

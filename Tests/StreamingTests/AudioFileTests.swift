@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import AudioIO
 import Streaming
 
 @Suite struct AudioFileTests {
@@ -45,7 +46,7 @@ import Streaming
     }
 
     @Test func missingFileIsAnError() {
-        #expect(throws: StreamingError.audioFile(path: "/nonexistent/a.wav", message: "no such file")) {
+        #expect(throws: AudioError.audioFile(path: "/nonexistent/a.wav", message: "no such file")) {
             try AudioFile.read(path: "/nonexistent/a.wav")
         }
     }
@@ -60,7 +61,7 @@ import Streaming
         let headerOnly = dir.appendingPathComponent("header.wav").path
         try bytes.prefix(20).write(to: URL(fileURLWithPath: headerOnly))
         for p in [cut, headerOnly] {
-            #expect(throws: StreamingError.self) { try AudioFile.read(path: p) }
+            #expect(throws: AudioError.self) { try AudioFile.read(path: p) }
         }
     }
 
@@ -74,7 +75,7 @@ import Streaming
         } catch {
             #expect(error.description.contains(path))
         }
-        #expect(throws: StreamingError.self) { try AudioFile.write([0], sampleRate: 16_000, to: dir.appendingPathComponent("x.mp9").path) }
+        #expect(throws: AudioError.self) { try AudioFile.write([0], sampleRate: 16_000, to: dir.appendingPathComponent("x.mp9").path) }
     }
 
     /// A header that claims a billion frames over 100 bytes of data: an error, found without

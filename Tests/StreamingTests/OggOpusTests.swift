@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import AudioIO
 import Streaming
 
 @Suite struct OggOpusTests {
@@ -44,7 +45,7 @@ import Streaming
 
     @Test func garbageIsAnError() throws {
         let reader = OggOpusReader()
-        #expect(throws: StreamingError.self) { try reader.push(Array("definitely not an ogg stream".utf8)) }
+        #expect(throws: AudioError.self) { try reader.push(Array("definitely not an ogg stream".utf8)) }
     }
 
     @Test func nonOpusOggIsAnError() throws {
@@ -52,6 +53,6 @@ import Streaming
         let path = TestAudio.temporaryDirectory().appendingPathComponent("v.ogg").path
         try AudioFile.write(TestAudio.tone(hz: 440, rate: 16_000, seconds: 0.2), sampleRate: 16_000, to: path)
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
-        #expect(throws: StreamingError.self) { try OggOpusReader().push(bytes) }
+        #expect(throws: AudioError.self) { try OggOpusReader().push(bytes) }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import AudioIO
 import Streaming
 
 @Suite struct OpusTests {
@@ -57,9 +58,9 @@ import Streaming
     @Test func garbagePacketIsAnErrorAndDecoderSurvives() throws {
         let decoder = try OpusDecoder()
         // TOC byte 0xff declares code 3 (arbitrary frames) with a frame count byte of 0: invalid.
-        #expect(throws: StreamingError.self) { try decoder.decode([0xff, 0x00]) }
-        #expect(throws: StreamingError.self) { try decoder.decode([]) }
-        #expect(throws: StreamingError.self) { try decoder.decode([UInt8](repeating: 0x55, count: 5000)) }
+        #expect(throws: AudioError.self) { try decoder.decode([0xff, 0x00]) }
+        #expect(throws: AudioError.self) { try decoder.decode([]) }
+        #expect(throws: AudioError.self) { try decoder.decode([UInt8](repeating: 0x55, count: 5000)) }
         let encoder = try OpusEncoder()
         let ok = try decoder.decode(try encoder.encode([Float](repeating: 0, count: 960)))
         #expect(ok.count == 960)
@@ -67,7 +68,7 @@ import Streaming
 
     @Test func wrongFrameSizeIsAnError() throws {
         let encoder = try OpusEncoder()
-        #expect(throws: StreamingError.badFrameSize(got: 100, expected: "960 (20 ms at 48 kHz)")) {
+        #expect(throws: AudioError.badFrameSize(got: 100, expected: "960 (20 ms at 48 kHz)")) {
             try encoder.encode([Float](repeating: 0, count: 100))
         }
     }

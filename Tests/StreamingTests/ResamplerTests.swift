@@ -1,4 +1,5 @@
 import Testing
+import AudioIO
 import Streaming
 
 @Suite struct ResamplerTests {
@@ -51,7 +52,7 @@ import Streaming
     }
 
     @Test func invalidRatesAreErrors() {
-        #expect(throws: StreamingError.self) { try Resampler(from: 0, to: 16_000) }
-        #expect(throws: StreamingError.self) { try Resampler(from: 16_000, to: -1) }
+        #expect(throws: AudioError.self) { try Resampler(from: 0, to: 16_000) }
+        #expect(throws: AudioError.self) { try Resampler(from: 16_000, to: -1) }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import AudioIO
 import Streaming
 
 @Suite struct SPSCRingBufferTests {

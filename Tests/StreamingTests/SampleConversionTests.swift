@@ -1,4 +1,5 @@
 import Testing
+import AudioIO
 @testable import Streaming
 
 @Suite struct SampleConversionTests {
@@ -26,8 +27,8 @@ import Testing
     }
 
     @Test func malformedPCMIsAnError() {
-        #expect(throws: StreamingError.self) { try SampleConversion.pcm16LEToFloat([1, 2, 3]) }
-        #expect(throws: StreamingError.self) { try SampleConversion.base64PCM16ToFloat("not base64 at all!") }
+        #expect(throws: AudioError.self) { try SampleConversion.pcm16LEToFloat([1, 2, 3]) }
+        #expect(throws: AudioError.self) { try SampleConversion.base64PCM16ToFloat("not base64 at all!") }
     }
 
     @Test func downmixAveragesChannels() {

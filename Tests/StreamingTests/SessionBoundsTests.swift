@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Testing
+import AudioIO
 @testable import Streaming
 
 /// Numbers and sizes a client sends are checked before they are used.

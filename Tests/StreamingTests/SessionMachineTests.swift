@@ -1,6 +1,7 @@
 @testable import Engine
 import Foundation
 import Testing
+import AudioIO
 @testable import Streaming
 
 /// The session's turn logic without models: audio and results go in, the actions that come out

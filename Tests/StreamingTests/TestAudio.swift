@@ -1,4 +1,5 @@
 import Foundation
+import AudioIO
 import Streaming
 
 /// Signals and files shared by the audio tests.

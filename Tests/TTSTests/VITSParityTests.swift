@@ -1,6 +1,7 @@
 import Engine
 import ModelStore
 import Foundation
+import AudioIO
 import Streaming
 import TestSupport
 import TTS

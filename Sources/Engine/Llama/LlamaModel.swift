@@ -92,6 +92,8 @@ public final class LlamaModel: @unchecked Sendable {
 
         let angles = positions.map(rotaryAngles)  // the same for every layer
         for (l, layer) in weights.layers.enumerated() {
+            // A long prompt lets more urgent work through between its layers.
+            if n > 4, l % 4 == 0 { EngineScheduler.checkpoint() }
             VectorMath.rmsNorm(rows: n, x, weight: layer.attentionNorm, epsilon: c.normEpsilon, count: e, into: h)
             var shared = Activations(h, rows: n, columns: e)  // quantized once for Q, K and V
             linear(layer.query, &shared, into: scratch.query, bias: layer.queryBias)

@@ -116,7 +116,10 @@ struct MindPacedDecoder {
                 // waits for): once the articulation stream has started (at once in speak_first),
                 // the formulation stream pauses until that clause is written.
                 let firstClausePending = !Self.firstClauseWritten(speaker.text, tokens: speaker.generated.count)
-                let thinkerWaits = firstClausePending && (speakerStarted || settings.mode == .speakFirst)
+                // Speaking first, the thinking is optional: it holds back while other sessions'
+                // more urgent work waits (a busy machine sheds it first).
+                let optionalThinkingShed = settings.mode == .speakFirst && scheduler.isBusy(above: .thinking)
+                let thinkerWaits = firstClausePending && (speakerStarted || settings.mode == .speakFirst) || optionalThinkingShed
                 if !thinker.finished, !thinkerWaits, !thinkerLoaded {
                     try loadThinker()
                 }
@@ -167,7 +170,7 @@ struct MindPacedDecoder {
                     if owner { thinker.logits = l } else { speaker.logits = l }
                 }
                 // Re-condition between response segments when a newer thought segment is complete.
-                if speakerStarted, settings.mode != .thinkBeforeSpeaking,
+                if speakerStarted, settings.mode != .thinkBeforeSpeaking, !optionalThinkingShed,
                    answerSinceConditioning >= settings.responseSegmentTokens, conditionedOn < segments.count - 1 {
                     try condition(on: segments.count - 1)
                 }

@@ -69,6 +69,9 @@ public final class EngineScheduler: Sendable {
         public var cancelled = 0
         public var waitSeconds = 0.0
         public var runSeconds = 0.0
+        /// The longest the cores were held without a checkpoint: what more urgent work may wait.
+        public var longestHoldSeconds = 0.0
+        public init() {}
     }
 
     private let state = Mutex(State())
@@ -96,16 +99,51 @@ public final class EngineScheduler: Sendable {
             return (turn, nil)
         }
         let started = ContinuousClock.now
+        let holder = TurnHolder(scheduler: self, ticket: ticket)
+        let outer = TurnHolder.current
+        TurnHolder.current = holder
         defer {
+            TurnHolder.current = outer
             let finished = ContinuousClock.now
             record(priority) { stats in
                 stats.ran += 1
-                stats.waitSeconds += (started - ticket.enqueued).seconds
-                stats.runSeconds += (finished - started).seconds
+                stats.waitSeconds += (started - ticket.enqueued).seconds + holder.yieldedSeconds
+                stats.runSeconds += (finished - started).seconds - holder.yieldedSeconds
+                stats.longestHoldSeconds = max(stats.longestHoldSeconds, holder.longestHold, (finished - holder.holdStarted).seconds)
             }
             handOver()
         }
         return (.ran, try body())
+    }
+
+    /// Called by long work at points where it can pause (between encoder layers, between a
+    /// voice's stages): if more urgent work is waiting, it runs now and this work continues after
+    /// it. A no-op outside `perform`, or when nothing more urgent waits. Bounds what urgent work
+    /// waits for the piece in progress to tens of milliseconds.
+    public static func checkpoint() {
+        guard let holder = TurnHolder.current else { return }
+        holder.scheduler.yield(holder)
+    }
+
+    private func yield(_ holder: TurnHolder) {
+        let now = ContinuousClock.now
+        let resume = state.withLock { s -> (next: Ticket, mine: Ticket)? in
+            guard let index = s.waiting.indices.min(by: { Self.before(s.waiting[$0], s.waiting[$1], at: now) }),
+                  s.waiting[index].effectivePriority(at: now) < holder.ticket.effectivePriority(at: now) else { return nil }
+            let next = s.waiting.remove(at: index)
+            next.state.withLock { $0 = .granted }
+            s.nextID += 1
+            let mine = Ticket(id: holder.ticket.id, priority: holder.ticket.priority, deadline: holder.ticket.deadline)
+            s.waiting.append(mine)
+            return (next, mine)
+        }
+        guard let resume else { return }
+        let paused = ContinuousClock.now
+        holder.longestHold = max(holder.longestHold, (paused - holder.holdStarted).seconds)
+        resume.next.wake.signal()
+        resume.mine.wake.wait()  // granted back (nobody withdraws or sheds a paused piece)
+        holder.yieldedSeconds += (ContinuousClock.now - paused).seconds
+        holder.holdStarted = .now
     }
 
     /// Takes `ticket` out of the queue if it is still waiting (its caller returns `.withdrawn`).
@@ -122,11 +160,39 @@ public final class EngineScheduler: Sendable {
         return true
     }
 
+    /// The turn the current thread holds, for `checkpoint`.
+    final class TurnHolder: @unchecked Sendable {
+        let scheduler: EngineScheduler
+        let ticket: Ticket
+        var yieldedSeconds = 0.0
+        var holdStarted = ContinuousClock.now
+        var longestHold = 0.0
+
+        init(scheduler: EngineScheduler, ticket: Ticket) {
+            self.scheduler = scheduler
+            self.ticket = ticket
+        }
+
+        static var current: TurnHolder? {
+            get { Thread.current.threadDictionary[key] as? TurnHolder }
+            set { Thread.current.threadDictionary[key] = newValue }
+        }
+
+        private static let key = "rtd.engine-scheduler.turn"
+    }
+
     /// What ran, and how long it waited, per priority since start.
     public var statistics: [WorkPriority: Statistics] { state.withLock { $0.stats } }
 
     /// Pieces of work waiting now.
     public var queueLength: Int { state.withLock { $0.waiting.count } }
+
+    /// Whether work more urgent than `priority` is waiting: optional work (speak first's
+    /// thinking) holds back then, which is how a busy machine sheds it.
+    public func isBusy(above priority: WorkPriority) -> Bool {
+        let now = ContinuousClock.now
+        return state.withLock { s in s.waiting.contains { $0.effectivePriority(at: now) < priority } }
+    }
 
     // MARK: The queue
 

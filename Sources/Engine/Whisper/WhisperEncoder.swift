@@ -95,6 +95,7 @@ public final class WhisperEncoder: @unchecked Sendable {
         let headWidth = w / c.encoderHeads
         for layer in layers {
             if cancellation?.isCancelled == true { throw .cancelled }
+            EngineScheduler.checkpoint()
             layer.attentionNorm(x, rows: n, into: &normed)
             layer.qkv.apply(normed, rows: n, into: &qkv, threads: threads)
             qkv.withUnsafeBufferPointer { p in

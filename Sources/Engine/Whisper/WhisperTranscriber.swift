@@ -143,6 +143,7 @@ public final class WhisperTranscriber: @unchecked Sendable {
         let limit = min(options.maxTokens, configuration.textContext - prompt.count)
         while generated.count < limit {
             if cancellation?.isCancelled == true { throw .cancelled }
+            if generated.count % 4 == 0 { EngineScheduler.checkpoint() }
             for id in configuration.suppressIDs where id < logits.count { logits[id] = -.infinity }
             if generated.isEmpty {
                 for id in configuration.suppressIDsAtBegin where id < logits.count { logits[id] = -.infinity }

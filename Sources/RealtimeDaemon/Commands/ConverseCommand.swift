@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import AudioIO
 import Streaming
 
 struct ConverseCommand: ParsableCommand {

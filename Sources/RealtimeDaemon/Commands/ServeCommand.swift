@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Logging
 import ServiceLifecycle
+import AudioIO
 import Streaming
 
 struct ServeCommand: AsyncParsableCommand {
@@ -32,6 +33,7 @@ struct ServeCommand: AsyncParsableCommand {
             logger.error("\(error)")
             throw ExitCode(1)
         }
+        metrics.engine.withLock { $0 = (models.scheduler, (models.engine as? EmbeddedReplyEngine)?.batcher) }
         var defaults = SessionConfiguration()
         defaults.reply = config.reply
 

@@ -3,6 +3,7 @@ import Engine
 import ModelStore
 import Foundation
 import Logging
+import AudioIO
 import Streaming
 import Synchronization
 import TTS

@@ -4,6 +4,7 @@ import ModelStore
 import Foundation
 import Logging
 import Synchronization
+import AudioIO
 import Streaming
 
 struct TranscribeCommand: ParsableCommand {

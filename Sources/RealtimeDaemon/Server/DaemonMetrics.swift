@@ -1,6 +1,8 @@
 import Engine
 import RemoteEngine
 import Prometheus
+import Synchronization
+import AudioIO
 import Streaming
 
 /// What `/metrics` shows, in Prometheus text: sessions, turns, errors, and the latency of
@@ -69,5 +71,37 @@ final class DaemonMetrics: Sendable {
         MetricNameDescriptor(namespace: "rtd", metricName: metric, unitName: unit, helpText: help)
     }
 
-    func text() -> String { registry.emitToString() }
+    /// The engine's scheduler and batcher, read at each scrape (set once the models are loaded).
+    let engine = Mutex<(scheduler: EngineScheduler, batcher: DecodeBatcher?)?>(nil)
+
+    func text() -> String {
+        guard let (scheduler, batcher) = engine.withLock({ $0 }) else { return registry.emitToString() }
+        var lines: [String] = []
+        let stats = scheduler.statistics
+        lines.append("# HELP rtd_engine_work_seconds_total Time the engine spent on each kind of work.")
+        lines.append("# TYPE rtd_engine_work_seconds_total counter")
+        for priority in WorkPriority.allCases { lines.append("rtd_engine_work_seconds_total{priority=\"\(priority)\"} \(stats[priority]?.runSeconds ?? 0)") }
+        lines.append("# HELP rtd_engine_wait_seconds_total Time work waited for its turn, by kind.")
+        lines.append("# TYPE rtd_engine_wait_seconds_total counter")
+        for priority in WorkPriority.allCases { lines.append("rtd_engine_wait_seconds_total{priority=\"\(priority)\"} \(stats[priority]?.waitSeconds ?? 0)") }
+        lines.append("# HELP rtd_engine_longest_hold_seconds The longest the cores were held by one kind of work without a pause for more urgent work.")
+        lines.append("# TYPE rtd_engine_longest_hold_seconds gauge")
+        for priority in WorkPriority.allCases { lines.append("rtd_engine_longest_hold_seconds{priority=\"\(priority)\"} \(stats[priority]?.longestHoldSeconds ?? 0)") }
+        lines.append("# HELP rtd_engine_work_total Pieces of work by kind and outcome (shed: skipped because the machine was busy).")
+        lines.append("# TYPE rtd_engine_work_total counter")
+        for priority in WorkPriority.allCases {
+            let s = stats[priority] ?? .init()
+            for (outcome, n) in [("ran", s.ran), ("shed", s.shed), ("cancelled", s.cancelled)] {
+                lines.append("rtd_engine_work_total{priority=\"\(priority)\",outcome=\"\(outcome)\"} \(n)")
+            }
+        }
+        if let batcher {
+            let (steps, rows) = batcher.statistics
+            lines.append("# HELP rtd_reasoner_decode_steps_total Batched decode steps, and the rows they computed (rows/steps: the batching).")
+            lines.append("# TYPE rtd_reasoner_decode_steps_total counter")
+            lines.append("rtd_reasoner_decode_steps_total \(steps)")
+            lines.append("rtd_reasoner_decode_rows_total \(rows)")
+        }
+        return registry.emitToString() + lines.joined(separator: "\n") + "\n"
+    }
 }

@@ -3,6 +3,7 @@ import RemoteEngine
 import ModelStore
 import Foundation
 import Logging
+import AudioIO
 import Streaming
 import TTS
 

@@ -2,6 +2,7 @@ import Foundation
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import AudioIO
 import Streaming
 import Synchronization
 

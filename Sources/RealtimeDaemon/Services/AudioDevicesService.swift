@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import AudioIO
 import Streaming
 import Synchronization
 
@@ -111,10 +112,10 @@ final class AudioDevicesService: Service, @unchecked Sendable {
             }
             guard ticks % 10 == 0 else { continue }
             if let message = capture.status.failureMessage {
-                throw StreamingError.alsa(device: capture.pcm.configuration.device, operation: "capture", message: message)
+                throw AudioError.alsa(device: capture.pcm.configuration.device, operation: "capture", message: message)
             }
             if let message = playback.status.failureMessage {
-                throw StreamingError.alsa(device: playback.pcm.configuration.device, operation: "playback", message: message)
+                throw AudioError.alsa(device: playback.pcm.configuration.device, operation: "playback", message: message)
             }
             let now = (capture.status.xrunCount, playback.status.xrunCount, capture.ring.droppedCount)
             if now != reported {

@@ -1,3 +1,4 @@
+import AudioIO
 import Streaming
 
 /// Keeps our own voice, played by the speaker and picked up by the microphone, from being taken

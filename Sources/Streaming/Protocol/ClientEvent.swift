@@ -1,3 +1,4 @@
+import AudioIO
 import Foundation
 
 /// An event a client sends (PROTOCOL.md, "Client → server events"), checked field by field.

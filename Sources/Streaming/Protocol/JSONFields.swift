@@ -1,3 +1,4 @@
+import AudioIO
 import Foundation
 
 /// Typed access to the fields of a client's JSON object, with errors that name the field's path

@@ -1,3 +1,4 @@
+import AudioIO
 import Foundation
 
 /// An event the server sends (PROTOCOL.md, "Server → client events"), as the OpenAI Realtime

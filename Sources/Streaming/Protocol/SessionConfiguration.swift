@@ -1,3 +1,4 @@
+import AudioIO
 import Engine
 
 /// A session's effective settings: what `session.update` changes and `session.updated` reports.

@@ -1,3 +1,4 @@
+import AudioIO
 import Foundation
 
 /// What a turn sounded like, beyond its words: pitch (median, range, contour slope and the

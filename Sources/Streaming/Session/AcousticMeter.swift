@@ -1,3 +1,4 @@
+import AudioIO
 /// Measures a turn as its audio arrives: the level of each 10 ms hop and its F0 (the costly
 /// part, ~30 ms for a 7 s turn at once) are computed with the audio, so that the evidence at the
 /// turn's end, which the reply waits for, is only their statistics.

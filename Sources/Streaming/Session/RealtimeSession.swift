@@ -1,3 +1,4 @@
+import AudioIO
 import Dispatch
 import Engine
 import Foundation

@@ -1,3 +1,4 @@
+import AudioIO
 import Engine
 
 /// One response in progress: its ids, what it has thought and said, the audio it has sent, its

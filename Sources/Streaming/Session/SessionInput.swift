@@ -1,3 +1,4 @@
+import AudioIO
 import Engine
 
 /// What happens to a session: audio and client events from the transport, results from the

@@ -1,3 +1,4 @@
+import AudioIO
 import Engine
 
 /// Responses: started by the end of a turn or `response.create`, streamed as events and

@@ -1,3 +1,4 @@
+import AudioIO
 import Engine
 
 /// The user's turns: audio, turn detection, speculation at pauses, commits and transcripts.

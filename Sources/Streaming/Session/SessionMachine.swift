@@ -1,3 +1,4 @@
+import AudioIO
 import Engine
 
 /// One conversation's decisions, as a value: what the user is doing (silent, speaking, paused),

@@ -1,3 +1,4 @@
+import AudioIO
 import Engine
 
 /// The reply's speech, as the session drives it: answer text in as it is written, audio out

@@ -1,3 +1,4 @@
+import AudioIO
 import Foundation
 
 /// Server-side voice activity detection and endpointing, as the protocol's `server_vad`

@@ -65,6 +65,7 @@ struct HiFiGANGenerator: @unchecked Sendable {
         var n = frames
         for stage in stages {
             if cancellation?.isCancelled == true { throw .cancelled }
+            EngineScheduler.checkpoint()
             Self.leakyReLU(&x, slope: slope)
             x = stage.upsample(x, length: n, threads: threads)
             n = stage.upsample.outputLength(n)
@@ -92,6 +93,7 @@ struct HiFiGANGenerator: @unchecked Sendable {
         var t = [Float](repeating: 0, count: count)
         for (b, block) in stage.blocks.enumerated() {
             if cancellation?.isCancelled == true { throw .cancelled }
+            EngineScheduler.checkpoint()
             y = x
             for step in block.steps {
                 // y += conv(leaky(y)), the last convolution of the step adding in place.

@@ -38,19 +38,25 @@ struct TiledResidualStage: @unchecked Sendable {
     }
 
     /// `x` is `channels × n`; returns the mean of the blocks' outputs, `channels × n`. A
-    /// cancellation is seen between tiles (a few hundred microseconds apart).
+    /// cancellation is seen between tiles (a few hundred microseconds apart), and more urgent
+    /// work may run between groups of tiles (`EngineScheduler.checkpoint`, every few ms).
     func callAsFunction(_ x: [Float], length n: Int, threads: Int, cancellation: CancellationFlag? = nil) throws(EngineError) -> [Float] {
         let tiles = (n + tileWidth - 1) / tileWidth
+        let group = 16 * max(1, threads)
         let result = [Float](unsafeUninitializedCapacity: channels * n) { out, count in
             count = channels * n
             x.withUnsafeBufferPointer { xp in
                 let input = xp.baseAddress!, output = out.baseAddress!
-                Parallel.chunks(tiles, threads: threads) { range in
-                    let scratch = Scratch(self)
-                    for tile in range {
-                        if cancellation?.isCancelled == true { return }
-                        let start = tile * tileWidth
-                        run(input, length: n, columns: start..<min(n, start + tileWidth), scratch: scratch, into: output)
+                for first in stride(from: 0, to: tiles, by: group) {
+                    if first > 0 { EngineScheduler.checkpoint() }
+                    let groupTiles = min(group, tiles - first)
+                    Parallel.chunks(groupTiles, threads: threads) { range in
+                        let scratch = Scratch(self)
+                        for tile in range {
+                            if cancellation?.isCancelled == true { return }
+                            let start = (first + tile) * tileWidth
+                            run(input, length: n, columns: start..<min(n, start + tileWidth), scratch: scratch, into: output)
+                        }
                     }
                 }
             }

@@ -110,8 +110,10 @@ public final class VITSModel: @unchecked Sendable {
             }
         }
         if cancellation?.isCancelled == true { throw .cancelled }
+        EngineScheduler.checkpoint()
         let z = flow.reverse(prior, length: frames, threads: threads)
         if cancellation?.isCancelled == true { throw .cancelled }
+        EngineScheduler.checkpoint()
         let context = Self.decoderContextFrames, first = firstWindowFrames
         if !firstAudioEarly || frames <= first + 2 * context {
             onAudio(try decoder(z, length: frames, threads: threads, cancellation: cancellation), true)

@@ -2,6 +2,7 @@ import Engine
 import ModelStore
 import Foundation
 import Logging
+import AudioIO
 import Streaming
 import TTS
 

@@ -2,6 +2,7 @@ import Engine
 import ModelStore
 import Foundation
 import Glibc
+import AudioIO
 import Streaming
 
 /// The parts of `doctor` that only look (no model runs): processor, BLAS, kernels, audio devices,
@@ -70,7 +71,7 @@ struct DoctorChecks {
                         fix: hint)
             }
         }
-        func rates(_ r: Result<ClosedRange<Int>, StreamingError>?) -> String? {
+        func rates(_ r: Result<ClosedRange<Int>, AudioError>?) -> String? {
             switch r {
             case .success(let range)?: "\(range.lowerBound)–\(range.upperBound) Hz"
             case .failure(let error)?: "unavailable: \(error.description)"

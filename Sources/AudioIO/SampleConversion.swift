@@ -1,4 +1,3 @@
-import Engine
 import Foundation
 
 /// Conversions between the sample formats met at the edges: signed 16-bit little-endian PCM
@@ -48,7 +47,7 @@ public enum SampleConversion {
     }
 
     /// Little-endian signed 16-bit bytes → float samples. An odd byte count is malformed.
-    public static func pcm16LEToFloat(_ bytes: some Collection<UInt8>) throws(StreamingError) -> [Float] {
+    public static func pcm16LEToFloat(_ bytes: some Collection<UInt8>) throws(AudioError) -> [Float] {
         guard bytes.count % 2 == 0 else {
             throw .malformedPCM("\(bytes.count) bytes is not a whole number of 16-bit samples")
         }
@@ -73,7 +72,7 @@ public enum SampleConversion {
     }
 
     /// The protocol's `audio` field: base64 of little-endian Int16 PCM.
-    public static func base64PCM16ToFloat(_ text: String) throws(StreamingError) -> [Float] {
+    public static func base64PCM16ToFloat(_ text: String) throws(AudioError) -> [Float] {
         guard let data = Data(base64Encoded: text) else { throw .malformedPCM("audio is not valid base64") }
         return try pcm16LEToFloat(data)
     }

@@ -30,7 +30,7 @@ func alsaMessage(_ code: Int32) -> String { String(cString: snd_strerror(code)) 
 /// One open ALSA PCM (mono, signed 16-bit, interleaved), closed on deinit.
 ///
 /// This is the thin layer between the audio threads and libasound: errors become
-/// `StreamingError.alsa` with libasound's message; xruns are recovered here and reported to
+/// `AudioError.alsa` with libasound's message; xruns are recovered here and reported to
 /// the caller so it can count them.
 public final class AlsaPCM: @unchecked Sendable {
     public enum Direction: Sendable { case capture, playback }
@@ -45,13 +45,13 @@ public final class AlsaPCM: @unchecked Sendable {
     public let hasClock: Bool
     private let handle: OpaquePointer
 
-    public init(_ configuration: AlsaDeviceConfiguration, direction: Direction) throws(StreamingError) {
+    public init(_ configuration: AlsaDeviceConfiguration, direction: Direction) throws(AudioError) {
         rt_alsa_silence_errors()
         self.configuration = configuration
         self.direction = direction
         let stream = direction == .capture ? SND_PCM_STREAM_CAPTURE : SND_PCM_STREAM_PLAYBACK
         let device = configuration.device
-        func fail(_ op: String, _ code: Int32) -> StreamingError { .alsa(device: device, operation: op, message: alsaMessage(code)) }
+        func fail(_ op: String, _ code: Int32) -> AudioError { .alsa(device: device, operation: op, message: alsaMessage(code)) }
 
         // Non-blocking, so no call can hang on a device that stops answering: the audio threads
         // wait with a timeout (`waitReady`) and can always be stopped.
@@ -65,7 +65,7 @@ public final class AlsaPCM: @unchecked Sendable {
         guard opened >= 0, let pcm else { throw fail("open", opened) }
         handle = pcm
 
-        do throws(StreamingError) {
+        do throws(AudioError) {
             guard let hw = rt_alsa_hw_params_new() else { throw fail("allocate hw params", -ENOMEM) }
             defer { snd_pcm_hw_params_free(hw) }
             var err = snd_pcm_hw_params_any(pcm, hw)
@@ -80,7 +80,7 @@ public final class AlsaPCM: @unchecked Sendable {
             err = snd_pcm_hw_params_set_rate_near(pcm, hw, &rate, nil)
             guard err >= 0 else { throw fail("set rate \(configuration.sampleRate)", err) }
             guard Int(rate) == configuration.sampleRate else {
-                throw StreamingError.alsa(device: device, operation: "set rate",
+                throw AudioError.alsa(device: device, operation: "set rate",
                                           message: "device offers \(rate) Hz instead of \(configuration.sampleRate) Hz (use a plughw: or plug device)")
             }
             var period = snd_pcm_uframes_t(max(1, configuration.periodFrames))

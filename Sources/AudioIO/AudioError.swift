@@ -1,5 +1,5 @@
 /// Every failure of the audio plumbing, each carrying what a person needs to fix it.
-public enum StreamingError: Error, Equatable, CustomStringConvertible {
+public enum AudioError: Error, Equatable, CustomStringConvertible {
     /// A file could not be opened or decoded (libsndfile's message included).
     case audioFile(path: String, message: String)
     /// A file could not be written.

@@ -11,7 +11,7 @@ public final class AlsaCapture: @unchecked Sendable {
     private let runner = AudioThreadRunner()
 
     /// - Parameter ringSeconds: how much audio may wait for the reader before samples are dropped.
-    public init(_ configuration: AlsaDeviceConfiguration, ringSeconds: Double = 2) throws(StreamingError) {
+    public init(_ configuration: AlsaDeviceConfiguration, ringSeconds: Double = 2) throws(AudioError) {
         pcm = try AlsaPCM(configuration, direction: .capture)
         ring = SPSCRingBuffer(minimumCapacity: Int(Double(pcm.sampleRate) * ringSeconds), zero: 0)
     }

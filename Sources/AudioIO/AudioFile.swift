@@ -23,7 +23,7 @@ public enum AudioFile {
     public enum Container: String, Sendable, CaseIterable {
         case wav, flac, ogg, opus
 
-        init(path: String) throws(StreamingError) {
+        init(path: String) throws(AudioError) {
             let ext = (path as NSString).pathExtension.lowercased()
             guard let c = Container(rawValue: ext) else {
                 throw .audioFileWrite(path: path, message: "unknown extension '.\(ext)' (use .wav, .flac, .ogg or .opus)")
@@ -41,14 +41,14 @@ public enum AudioFile {
         }
     }
 
-    public static func info(path: String) throws(StreamingError) -> Info {
+    public static func info(path: String) throws(AudioError) -> Info {
         let file = try SoundFile(readingFrom: path)
         return file.info
     }
 
     /// Reads a whole file as mono float, resampled to `sampleRate` (or at the file's own rate
     /// when `sampleRate` is nil). A file whose data ends before its header says is an error.
-    public static func read(path: String, sampleRate: Int? = nil) throws(StreamingError) -> PCMFrame {
+    public static func read(path: String, sampleRate: Int? = nil) throws(AudioError) -> PCMFrame {
         let file = try SoundFile(readingFrom: path)
         let info = file.info
         let interleaved = try file.readAll()
@@ -60,7 +60,7 @@ public enum AudioFile {
 
     /// Writes mono float samples; the format comes from the extension (.wav and .flac are
     /// 16-bit PCM, .ogg is Vorbis, .opus is Ogg Opus).
-    public static func write(_ samples: [Float], sampleRate: Int, to path: String) throws(StreamingError) {
+    public static func write(_ samples: [Float], sampleRate: Int, to path: String) throws(AudioError) {
         let container = try Container(path: path)
         var info = SF_INFO()
         info.samplerate = Int32(sampleRate)
@@ -88,7 +88,7 @@ final class SoundFile {
     let info: AudioFile.Info
     private let handle: OpaquePointer
 
-    init(readingFrom path: String) throws(StreamingError) {
+    init(readingFrom path: String) throws(AudioError) {
         self.path = path
         var raw = SF_INFO()
         guard FileManager.default.fileExists(atPath: path) else {
@@ -108,7 +108,7 @@ final class SoundFile {
     deinit { sf_close(handle) }
 
     /// All frames, interleaved. Throws when fewer frames can be read than the header declares.
-    func readAll() throws(StreamingError) -> [Float] {
+    func readAll() throws(AudioError) -> [Float] {
         let expected = info.frames
         guard expected >= 0, expected < Int(Int32.max) else {
             throw .audioFile(path: path, message: "header declares \(expected) frames")

@@ -10,8 +10,8 @@ public enum AlsaDeviceList {
         public var capture: Bool
         public var playback: Bool
         /// The rate range of a `hw:` device in each direction it has, or why it could not be read.
-        public var captureRates: Result<ClosedRange<Int>, StreamingError>?
-        public var playbackRates: Result<ClosedRange<Int>, StreamingError>?
+        public var captureRates: Result<ClosedRange<Int>, AudioError>?
+        public var playbackRates: Result<ClosedRange<Int>, AudioError>?
     }
 
     /// Every PCM named by libasound's hints (`default`, `sysdefault:…`, `hw:…`, plugins).
@@ -44,8 +44,8 @@ public enum AlsaDeviceList {
 
     /// The rates a device accepts, read without starting it (opened non-blocking: a device in
     /// use answers "busy" at once).
-    public static func rateRange(_ name: String, stream: snd_pcm_stream_t) -> Result<ClosedRange<Int>, StreamingError> {
-        func failure(_ op: String, _ code: Int32) -> Result<ClosedRange<Int>, StreamingError> {
+    public static func rateRange(_ name: String, stream: snd_pcm_stream_t) -> Result<ClosedRange<Int>, AudioError> {
+        func failure(_ op: String, _ code: Int32) -> Result<ClosedRange<Int>, AudioError> {
             .failure(.alsa(device: name, operation: op, message: alsaMessage(code)))
         }
         var pcm: OpaquePointer?

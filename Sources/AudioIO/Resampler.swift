@@ -11,7 +11,7 @@ public final class Resampler {
     private let handle: soxr_t?
     private var scratch: [Float] = []
 
-    public init(from inputRate: Int, to outputRate: Int) throws(StreamingError) {
+    public init(from inputRate: Int, to outputRate: Int) throws(AudioError) {
         guard inputRate > 0, outputRate > 0, inputRate <= 384_000, outputRate <= 384_000 else {
             throw .unsupportedSampleRate(inputRate <= 0 || inputRate > 384_000 ? inputRate : outputRate,
                                          supported: [1, 384_000])
@@ -34,23 +34,23 @@ public final class Resampler {
     deinit { if let handle { soxr_delete(handle) } }
 
     /// Resamples the next chunk of a stream.
-    public func process(_ input: [Float]) throws(StreamingError) -> [Float] {
-        try input.withUnsafeBufferPointer { (buffer) throws(StreamingError) in try run(buffer) }
+    public func process(_ input: [Float]) throws(AudioError) -> [Float] {
+        try input.withUnsafeBufferPointer { (buffer) throws(AudioError) in try run(buffer) }
     }
 
     /// Returns the samples still held in the filter; call once at the end of a stream.
-    public func flush() throws(StreamingError) -> [Float] {
+    public func flush() throws(AudioError) -> [Float] {
         try run(nil)
     }
 
     /// Resamples a whole signal in one go.
-    public static func resample(_ samples: [Float], from inputRate: Int, to outputRate: Int) throws(StreamingError) -> [Float] {
+    public static func resample(_ samples: [Float], from inputRate: Int, to outputRate: Int) throws(AudioError) -> [Float] {
         if inputRate == outputRate { return samples }
         let r = try Resampler(from: inputRate, to: outputRate)
         return try r.process(samples) + r.flush()
     }
 
-    private func run(_ input: UnsafeBufferPointer<Float>?) throws(StreamingError) -> [Float] {
+    private func run(_ input: UnsafeBufferPointer<Float>?) throws(AudioError) -> [Float] {
         guard let handle else { return input.map(Array.init) ?? [] }
         var output = [Float]()
         var offset = 0

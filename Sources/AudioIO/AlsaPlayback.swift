@@ -21,7 +21,7 @@ public final class AlsaPlayback: @unchecked Sendable {
     }
 
     /// - Parameter ringSeconds: how much reply audio may be queued ahead of the speaker.
-    public init(_ configuration: AlsaDeviceConfiguration, ringSeconds: Double = 30) throws(StreamingError) {
+    public init(_ configuration: AlsaDeviceConfiguration, ringSeconds: Double = 30) throws(AudioError) {
         pcm = try AlsaPCM(configuration, direction: .playback)
         ring = SPSCRingBuffer(minimumCapacity: Int(Double(pcm.sampleRate) * ringSeconds), zero: 0)
     }

@@ -15,7 +15,7 @@ public enum OpusFormat {
 
     /// How many 48 kHz samples a packet holds, read from its table of contents (RFC 6716 §3.1)
     /// without decoding it. Empty, oversized or malformed packets are errors.
-    public static func sampleCount(of packet: [UInt8]) throws(StreamingError) -> Int {
+    public static func sampleCount(of packet: [UInt8]) throws(AudioError) -> Int {
         guard !packet.isEmpty else { throw .opus(operation: "decode", message: "empty packet") }
         guard packet.count <= maxPacketBytes else {
             throw .opus(operation: "decode", message: "packet of \(packet.count) bytes exceeds \(maxPacketBytes)")
@@ -38,7 +38,7 @@ public final class OpusEncoder {
     ///   - bitrate: bits per second (500–512,000).
     ///   - complexity: 0–10; 10 is best quality, lower is cheaper.
     ///   - expectedLossPercent: tunes the in-band forward error correction.
-    public init(bitrate: Int = 24_000, complexity: Int = 10, expectedLossPercent: Int = 0) throws(StreamingError) {
+    public init(bitrate: Int = 24_000, complexity: Int = 10, expectedLossPercent: Int = 0) throws(AudioError) {
         var error: Int32 = 0
         guard let h = opus_encoder_create(Int32(OpusFormat.sampleRate), 1, Int32(rt_opus_application_voip()), &error), error == OPUS_OK else {
             throw .opus(operation: "encoder_create", message: opusMessage(error))
@@ -69,7 +69,7 @@ public final class OpusEncoder {
     }
 
     /// Encodes exactly one 20 ms frame (960 samples at 48 kHz) into one packet.
-    public func encode(_ frame: [Float]) throws(StreamingError) -> [UInt8] {
+    public func encode(_ frame: [Float]) throws(AudioError) -> [UInt8] {
         guard frame.count == OpusFormat.frameSamples else {
             throw .badFrameSize(got: frame.count, expected: "\(OpusFormat.frameSamples) (20 ms at 48 kHz)")
         }
@@ -81,7 +81,7 @@ public final class OpusEncoder {
 
     public func reset() { _ = rt_opus_reset_encoder(handle) }
 
-    private func check(_ code: Int32, _ what: String) throws(StreamingError) {
+    private func check(_ code: Int32, _ what: String) throws(AudioError) {
         guard code == OPUS_OK else { throw .opus(operation: what, message: opusMessage(code)) }
     }
 }
@@ -92,7 +92,7 @@ public final class OpusDecoder {
     private let handle: OpaquePointer
     private var pcm = [Float](repeating: 0, count: OpusFormat.maxFrameSamples)
 
-    public init() throws(StreamingError) {
+    public init() throws(AudioError) {
         var error: Int32 = 0
         guard let h = opus_decoder_create(Int32(OpusFormat.sampleRate), 1, &error), error == OPUS_OK else {
             throw .opus(operation: "decoder_create", message: opusMessage(error))
@@ -102,14 +102,14 @@ public final class OpusDecoder {
 
     deinit { opus_decoder_destroy(handle) }
 
-    /// Decodes one packet. Garbage bytes give `StreamingError.opus`, never a crash; the decoder
+    /// Decodes one packet. Garbage bytes give `AudioError.opus`, never a crash; the decoder
     /// stays usable afterwards.
-    public func decode(_ packet: [UInt8]) throws(StreamingError) -> [Float] {
+    public func decode(_ packet: [UInt8]) throws(AudioError) -> [Float] {
         try run(packet, frameSize: OpusFormat.sampleCount(of: packet))
     }
 
     /// Packet-loss concealment: synthesises `samples` (default 20 ms) in place of a missing packet.
-    public func concealLoss(samples: Int = OpusFormat.frameSamples) throws(StreamingError) -> [Float] {
+    public func concealLoss(samples: Int = OpusFormat.frameSamples) throws(AudioError) -> [Float] {
         guard samples > 0, samples <= OpusFormat.maxFrameSamples, samples % 120 == 0 else {
             throw .badFrameSize(got: samples, expected: "a multiple of 2.5 ms up to 120 ms")
         }
@@ -118,7 +118,7 @@ public final class OpusDecoder {
 
     public func reset() { _ = rt_opus_reset_decoder(handle) }
 
-    private func run(_ packet: [UInt8]?, frameSize: Int) throws(StreamingError) -> [Float] {
+    private func run(_ packet: [UInt8]?, frameSize: Int) throws(AudioError) -> [Float] {
         let n: Int32
         if let packet {
             n = opus_decode_float(handle, packet, Int32(packet.count), &pcm, Int32(frameSize), 0)

@@ -34,7 +34,7 @@ public final class OggOpusWriter {
     private var pendingHeaderPages: [UInt8] = []
 
     /// - Parameter preSkip: samples the decoder should drop at the start (the encoder's lookahead).
-    public init(serial: Int32 = Int32.random(in: 1...Int32.max), preSkip: Int = 312, inputSampleRate: Int = OpusFormat.sampleRate) throws(StreamingError) {
+    public init(serial: Int32 = Int32.random(in: 1...Int32.max), preSkip: Int = 312, inputSampleRate: Int = OpusFormat.sampleRate) throws(AudioError) {
         guard ogg_stream_init(stream, serial) == 0 else {
             stream.deallocate()
             throw .oggOpus("ogg_stream_init failed")
@@ -119,7 +119,7 @@ public final class OggOpusReader {
     }
 
     /// Feeds bytes and returns every audio packet now complete, in order.
-    public func push(_ bytes: [UInt8]) throws(StreamingError) -> [[UInt8]] {
+    public func push(_ bytes: [UInt8]) throws(AudioError) -> [[UInt8]] {
         guard !bytes.isEmpty else { return [] }
         guard let buffer = ogg_sync_buffer(sync, bytes.count) else { throw .oggOpus("out of memory") }
         bytes.withUnsafeBufferPointer { source in
@@ -146,7 +146,7 @@ public final class OggOpusReader {
         return packets
     }
 
-    private func accept(page: inout ogg_page, into packets: inout [[UInt8]]) throws(StreamingError) {
+    private func accept(page: inout ogg_page, into packets: inout [[UInt8]]) throws(AudioError) {
         if !streamStarted {
             guard ogg_page_bos(&page) != 0 else { throw .oggOpus("stream does not start with a beginning-of-stream page") }
             guard ogg_stream_init(stream, ogg_page_serialno(&page)) == 0 else { throw .oggOpus("ogg_stream_init failed") }
