@@ -24,6 +24,9 @@ let instructionSets: [SwiftSetting] = {
     let flags = Set(line.split(separator: " ").map(String.init))
     var defines: [SwiftSetting] = []
     if flags.isSuperset(of: ["avx2", "fma"]) { defines.append(.define("RTD_AVX2")) }
+    // 512-bit registers: kernels that keep 16 vectors of 16 floats in registers need them (with
+    // 256-bit ones, half as many floats fit, and such a block spills).
+    if flags.isSuperset(of: ["avx512f"]) { defines.append(.define("RTD_AVX512")) }
     if flags.isSuperset(of: ["avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni"]) { defines.append(.define("RTD_AVX512_VNNI")) }
     return defines
 }()
@@ -101,7 +104,7 @@ let package = Package(
         .target(
             name: "TTS",
             dependencies: ["CEspeakNG", "Engine", "AudioIO", "Streaming"],
-            swiftSettings: optimised
+            swiftSettings: optimised + instructionSets
         ),
         .executableTarget(
             name: "RealtimeDaemon",
