@@ -23,7 +23,7 @@ let instructionSets: [SwiftSetting] = {
           let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
     let flags = Set(line.split(separator: " ").map(String.init))
     var defines: [SwiftSetting] = []
-    if flags.isSuperset(of: ["avx2", "fma"]) { defines.append(.define("RTD_AVX2")) }
+    if flags.isSuperset(of: ["avx2", "fma", "f16c"]) { defines.append(.define("RTD_AVX2")) }
     // 512-bit registers: kernels that keep 16 vectors of 16 floats in registers need them (with
     // 256-bit ones, half as many floats fit, and such a block spills).
     if flags.isSuperset(of: ["avx512f"]) { defines.append(.define("RTD_AVX512")) }

@@ -30,6 +30,8 @@ extension RTBenchCommand {
         @Option(help: "Audio on the wire: pcm (24 kHz base64 events) or opus (48 kHz binary frames).") var format: RunSettings.WireFormat = .pcm
         @Option(help: "Concurrent sessions.") var sessions = 1
         @Flag(help: "Every session speaks every utterance (default: they share them).") var each = false
+        @Option(help: ArgumentHelp("Session k starts k times this many seconds after the first (default 0: all at once, every first turn colliding).",
+                                   valueName: "seconds")) var stagger = 0.0
         @Option(help: "Reasoning modes, comma-separated (speak_first, think_first, think_before_speaking); default: the server's.")
         var mode: String?
         @Flag(help: "End turns by input_audio_buffer.commit + response.create instead of the server's VAD.") var manual = false
@@ -47,6 +49,7 @@ extension RTBenchCommand {
 
         func validate() throws {
             guard sessions >= 1, sessions <= 256 else { throw ValidationError("--sessions must be between 1 and 256") }
+            guard stagger >= 0, stagger <= 600 else { throw ValidationError("--stagger must be between 0 and 600 seconds") }
             guard trailingSilence >= 0, jitterMs >= 0, pauseBetweenTurns >= 0, turnTimeout > 0 else { throw ValidationError("durations must not be negative") }
             if let bargeInAfter, bargeInAfter < 0 { throw ValidationError("--barge-in-after must not be negative") }
             guard URL(string: url)?.scheme.map({ ["ws", "wss"].contains($0) }) == true else {
@@ -77,7 +80,7 @@ extension RTBenchCommand {
                 settings.pauseBetweenTurns = pauseBetweenTurns
                 let name = label.map { modes.count > 1 ? "\($0)/\(mode ?? "default")" : $0 } ?? settings.label
                 progress("# \(name): \(sessions) session(s), \(loaded.count) utterance(s), \(url)")
-                records += await Self.drive(settings, name: name, utterances: loaded, sessions: sessions, each: each, quiet: quiet)
+                records += await Self.drive(settings, name: name, utterances: loaded, sessions: sessions, each: each, stagger: stagger, quiet: quiet)
             }
             let report = RunReport(records: records)
             print(report.table())
@@ -88,7 +91,8 @@ extension RTBenchCommand {
         }
 
         /// Runs the sessions of one configuration at once and returns their turns, session by session.
-        static func drive(_ settings: RunSettings, name: String, utterances: [Utterance], sessions: Int, each: Bool, quiet: Bool) async -> [TurnRecord] {
+        static func drive(_ settings: RunSettings, name: String, utterances: [Utterance], sessions: Int, each: Bool, stagger: Double = 0,
+                          quiet: Bool) async -> [TurnRecord] {
             let origin = ContinuousClock.now
             return await withTaskGroup(of: (Int, [TurnRecord]).self) { group in
                 for k in 0..<sessions {
@@ -98,7 +102,10 @@ extension RTBenchCommand {
                     let driver = SessionDriver(settings: settings, utterances: share, recorder: recorder) { record in
                         if !quiet { progress(Self.line(record, session: k)) }
                     }
-                    group.addTask { (k, await driver.run()) }
+                    group.addTask {
+                        if k > 0, stagger > 0 { try? await Task.sleep(for: .milliseconds(Int(Double(k) * stagger * 1000))) }
+                        return (k, await driver.run())
+                    }
                 }
                 var bySession: [(Int, [TurnRecord])] = []
                 for await result in group { bySession.append(result) }

@@ -18,7 +18,7 @@ public enum KernelBuild {
         #if RTD_AVX512_VNNI
         ["avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni"]
         #elseif RTD_AVX2
-        ["avx2", "fma"]
+        ["avx2", "fma", "f16c"]
         #else
         []
         #endif

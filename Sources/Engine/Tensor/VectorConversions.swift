@@ -12,9 +12,12 @@ enum VectorConversions {
     @inline(__always)
     static func widen(_ p: UnsafePointer<Float16>) -> SIMD16<Float> {
         #if RTD_AVX512_VNNI
-        _mm512_cvtph_ps(UnsafeRawPointer(p).loadUnaligned(as: __m256i.self))
+        return _mm512_cvtph_ps(UnsafeRawPointer(p).loadUnaligned(as: __m256i.self))
+        #elseif RTD_AVX2
+        return unsafeBitCast((_mm256_cvtph_ps(UnsafeRawPointer(p).loadUnaligned(as: __m128i.self)),
+                       _mm256_cvtph_ps(UnsafeRawPointer(p + 8).loadUnaligned(as: __m128i.self))), to: SIMD16<Float>.self)
         #else
-        widenPortably(p)
+        return widenPortably(p)
         #endif
     }
 
@@ -27,9 +30,12 @@ enum VectorConversions {
     @inline(__always)
     static func float(_ v: SIMD16<Int32>) -> SIMD16<Float> {
         #if RTD_AVX512_VNNI
-        _mm512_cvtepi32_ps(unsafeBitCast(v, to: __m512i.self))
+        return _mm512_cvtepi32_ps(unsafeBitCast(v, to: __m512i.self))
+        #elseif RTD_AVX2
+        let halves = unsafeBitCast(v, to: (__m256i, __m256i).self)
+        return unsafeBitCast((_mm256_cvtepi32_ps(halves.0), _mm256_cvtepi32_ps(halves.1)), to: SIMD16<Float>.self)
         #else
-        floatPortably(v)
+        return floatPortably(v)
         #endif
     }
 
@@ -43,9 +49,12 @@ enum VectorConversions {
     @inline(__always)
     static func double(_ v: SIMD8<Float>) -> SIMD8<Double> {
         #if RTD_AVX512_VNNI
-        _mm512_cvtps_pd(v)
+        return _mm512_cvtps_pd(v)
+        #elseif RTD_AVX2
+        let halves = unsafeBitCast(v, to: (__m128, __m128).self)
+        return unsafeBitCast((_mm256_cvtps_pd(halves.0), _mm256_cvtps_pd(halves.1)), to: SIMD8<Double>.self)
         #else
-        SIMD8<Double>(v)
+        return SIMD8<Double>(v)
         #endif
     }
 
@@ -53,9 +62,12 @@ enum VectorConversions {
     @inline(__always)
     static func float(_ v: SIMD8<Double>) -> SIMD8<Float> {
         #if RTD_AVX512_VNNI
-        _mm512_cvtpd_ps(v)
+        return _mm512_cvtpd_ps(v)
+        #elseif RTD_AVX2
+        let halves = unsafeBitCast(v, to: (__m256d, __m256d).self)
+        return unsafeBitCast((_mm256_cvtpd_ps(halves.0), _mm256_cvtpd_ps(halves.1)), to: SIMD8<Float>.self)
         #else
-        SIMD8<Float>(v)
+        return SIMD8<Float>(v)
         #endif
     }
 
