@@ -39,7 +39,7 @@ import Testing
             switch e {
             case .reasoning(let t): r += t
             case .answer(let t): a += t
-            case .answerComplete: break
+            case .answerComplete, .functionCall: break
             }
         }
         return (r, a)

@@ -13,9 +13,10 @@ import AudioIO
         var clock: ContinuousClock.Instant = .now
         var actions: [SessionAction] = []
 
-        init(configuration: SessionConfiguration = SessionConfiguration(), extensions: Set<ProtocolExtension> = [.reasoning, .timings]) {
+        init(configuration: SessionConfiguration = SessionConfiguration(), extensions: Set<ProtocolExtension> = [.reasoning, .timings],
+             supportsTools: Bool = false) {
             machine = SessionMachine(sessionID: "sess_test0001", configuration: configuration, extensions: extensions,
-                                     engineName: "test", server: ["name": "test"])
+                                     supportsTools: supportsTools, engineName: "test", server: ["name": "test"])
             actions = machine.start()
         }
 
@@ -86,8 +87,8 @@ import AudioIO
 
     /// A typed question with a reply started for it; returns the reply's id.
     static func typedReply(_ h: inout Harness, _ text: String = "Tell me something.") -> ReplyID {
-        h.handle(.client(.createUserText(text), eventID: nil))
-        h.handle(.client(.createResponse(instructions: nil), eventID: nil))
+        h.handle(.client(.createItem(ConversationItem(id: "", kind: .userText(text)), previousItemID: nil), eventID: nil))
+        h.handle(.client(.createResponse(ResponseOptions()), eventID: nil))
         return h.replyRequests.last?.id ?? ""
     }
 
@@ -171,7 +172,9 @@ import AudioIO
         h.handle(.client(.commitAudio, eventID: nil))
         let item = try! #require(h.finishedTurns.first)
         #expect(h.sent.contains("input_audio_buffer.committed"))
-        h.handle(.client(.createResponse(instructions: "Be brief."), eventID: nil))
+        var brief = ResponseOptions()
+        brief.instructions = "Be brief."
+        h.handle(.client(.createResponse(brief), eventID: nil))
         #expect(h.replyRequests.isEmpty, "the reply waits for the transcript")
         h.handle(.transcribed(itemID: item, result: Self.transcript("Hi."), evidence: Self.quiet()))
         #expect(h.replyRequests.first?.conversation.system == "Be brief.")
@@ -201,7 +204,7 @@ import AudioIO
         h.handle(.replyAudio(id, samples: [Float](repeating: 0, count: 4_800), clause: "Hello there.", index: 0))
         h.handle(.replyEnded(id, ReplyOutcome(status: .completed), failure: nil))
         let reply = h.sent.drop { $0 != "response.created" }
-        #expect(Array(reply) == ["response.created", "response.output_item.added", "conversation.item.added", "response.content_part.added",
+        #expect(Array(reply) == ["response.created", "rate_limits.updated", "response.output_item.added", "conversation.item.added", "response.content_part.added",
                                  "rtd.response.reasoning.delta", "response.output_audio_transcript.delta", "audio",
                                  "rtd.response.reasoning.done", "response.output_audio_transcript.done", "response.output_audio.done",
                                  "response.content_part.done", "response.output_item.done", "conversation.item.done",
@@ -248,7 +251,7 @@ import AudioIO
     @Test func aSecondResponseWhileOneRunsIsRefused() {
         var h = Harness()
         _ = Self.typedReply(&h)
-        h.handle(.client(.createResponse(instructions: nil), eventID: "again"))
+        h.handle(.client(.createResponse(ResponseOptions()), eventID: "again"))
         if case .error(let e)? = h.events("error").last { #expect(e.code == "conversation_already_has_active_response") } else { Issue.record("no error") }
         h.handle(.client(.cancelResponse, eventID: nil))
         #expect(h.lastResponse?.status == .cancelled && h.lastResponse?.reason == "client_cancelled")

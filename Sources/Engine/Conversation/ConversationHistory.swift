@@ -24,7 +24,8 @@ public struct ConversationHistory: Sendable, Equatable {
         self.reservedForReply = reservedForReply
     }
 
-    private mutating func append(_ message: ChatMessage) {
+    /// Adds a message (a client's item of any kind); the oldest go when the caps are reached.
+    public mutating func append(_ message: ChatMessage) {
         turns.append(message)
         var bytes = turns.reduce(0) { $0 + $1.content.utf8.count }
         while turns.count > 1, turns.count > Self.maximumTurns || bytes > Self.maximumBytes {
@@ -35,14 +36,27 @@ public struct ConversationHistory: Sendable, Equatable {
 
     /// Adds the user's turn; `evidence` (the acoustic block) goes after the words, so that the
     /// words, prefilled while the user was still speaking, stay a prefix of the final prompt.
-    public mutating func appendUser(_ transcript: String, evidence: String? = nil) {
+    public mutating func appendUser(_ transcript: String, evidence: String? = nil, itemID: String? = nil) {
         let content = [transcript, evidence].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: "\n")
-        append(ChatMessage(role: .user, content: content))
+        append(ChatMessage(role: .user, content: content, itemID: itemID))
     }
 
     /// Adds what the assistant said aloud.
-    public mutating func appendAssistant(_ spoken: String) {
-        append(ChatMessage(role: .assistant, content: spoken))
+    public mutating func appendAssistant(_ spoken: String, itemID: String? = nil) {
+        append(ChatMessage(role: .assistant, content: spoken, itemID: itemID))
+    }
+
+    /// The message that is conversation item `itemID`, if it is still kept.
+    public func message(itemID: String) -> ChatMessage? {
+        turns.last { $0.itemID == itemID }
+    }
+
+    /// Removes conversation item `itemID`; false when it is not kept.
+    @discardableResult
+    public mutating func remove(itemID: String) -> Bool {
+        guard let index = turns.lastIndex(where: { $0.itemID == itemID }) else { return false }
+        turns.remove(at: index)
+        return true
     }
 
     /// After a barge-in: the last assistant turn becomes only what the user heard (dropped if

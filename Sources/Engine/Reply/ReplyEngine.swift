@@ -21,6 +21,9 @@ public struct ReplySettings: Sendable, Equatable {
     public var maxReasoningTokens = 64
     public var maxAnswerTokens = 96
     public var sampler = SamplerSettings.conversational
+    /// Functions the model may call, and whether it must (engines with `supportsTools` only).
+    public var tools: [ToolDefinition] = []
+    public var toolChoice = ToolChoice.auto
 
     public init() {}
 }
@@ -46,6 +49,8 @@ public enum ReplyEvent: Sendable, Equatable {
     /// The answer is whole (thinking may go on): its last clause can be spoken now. Engines
     /// whose reply ends with the answer need not send it.
     case answerComplete
+    /// Part of a function call (engines with `supportsTools` only).
+    case functionCall(FunctionCallDelta)
 }
 
 /// How a reply ended and what it cost.
@@ -72,11 +77,14 @@ public protocol ReplyEngine: AnyObject, Sendable {
     var name: String { get }
     /// Whether replies need the user's turn as audio (a model that listens itself).
     var hearsAudio: Bool { get }
+    /// Whether replies can call functions (`ReplySettings.tools`).
+    var supportsTools: Bool { get }
     func makeContext() -> any ReplyContext
 }
 
 extension ReplyEngine {
     public var hearsAudio: Bool { false }
+    public var supportsTools: Bool { false }
 }
 
 /// One session's side of the reasoner. Calls come from one thread at a time (the session's

@@ -1,12 +1,36 @@
-/// A chat message for the model's chat template.
+/// One message of a conversation: what a person or the assistant said, a function the assistant
+/// called, or a function's result.
 public struct ChatMessage: Sendable, Equatable {
-    public enum Role: String, Sendable { case system, user, assistant }
+    public enum Role: String, Sendable { case system, user, assistant, tool }
     public var role: Role
     public var content: String
+    /// The conversation item this message is (the Realtime API's item id), when it has one.
+    public var itemID: String?
+    /// An assistant message that calls a function instead of saying something.
+    public var functionCall: FunctionCall?
+    /// A `tool` message: the call whose result it is.
+    public var callID: String?
 
-    public init(role: Role, content: String) {
+    public init(role: Role, content: String, itemID: String? = nil, functionCall: FunctionCall? = nil, callID: String? = nil) {
         self.role = role
         self.content = content
+        self.itemID = itemID
+        self.functionCall = functionCall
+        self.callID = callID
+    }
+}
+
+/// A function call the model made: which function, with which arguments (JSON text), under
+/// which id (its result refers to it).
+public struct FunctionCall: Sendable, Equatable {
+    public var callID: String
+    public var name: String
+    public var arguments: String
+
+    public init(callID: String, name: String, arguments: String) {
+        self.callID = callID
+        self.name = name
+        self.arguments = arguments
     }
 }
 
@@ -52,8 +76,18 @@ public struct ChatTemplate: Sendable, Equatable {
     /// One message as the template renders it. What a person said or typed cannot open or close
     /// a turn: `<|` in content is written `< |`, so no special token hides in it (a client could
     /// otherwise speak as the system).
+    ///
+    /// A function call and its result have no form in a template without tools: they are
+    /// written as what they are, an assistant note of the call and a user message with the result.
     public func segment(_ message: ChatMessage) -> String {
-        "<|im_start|>\(message.role.rawValue)\n\(Self.escaped(message.content))<|im_end|>\n"
+        var role = message.role.rawValue, content = message.content
+        if let call = message.functionCall {
+            content = "(called \(call.name) with \(call.arguments))"
+        } else if message.role == .tool {
+            role = ChatMessage.Role.user.rawValue
+            content = "(result of the function call: \(message.content))"
+        }
+        return "<|im_start|>\(role)\n\(Self.escaped(content))<|im_end|>\n"
     }
 
     public var generationPrompt: String { "<|im_start|>assistant\n" }

@@ -8,8 +8,11 @@ public enum ClientEvent: Sendable {
     case appendAudio(base64: String)
     case commitAudio
     case clearAudio
-    case createUserText(String)
-    case createResponse(instructions: String?)
+    /// An item the client adds; `previousItemID` is checked but items always go at the end.
+    case createItem(ConversationItem, previousItemID: String?)
+    case retrieveItem(String)
+    case deleteItem(String)
+    case createResponse(ResponseOptions)
     case cancelResponse
     case truncate(itemID: String, contentIndex: Int, audioEndMs: Int)
 
@@ -59,33 +62,13 @@ public enum ClientEvent: Sendable {
         case "input_audio_buffer.clear":
             return .clearAudio
         case "conversation.item.create":
-            let item = try f.object("item")
-            let itemType = try item.optionalString("type") ?? "message"
-            guard itemType == "message" else { throw .invalidValue("item.type", "only \"message\" items are supported (got \"\(itemType)\")") }
-            let role = try item.string("role")
-            guard role == "user" else { throw .invalidValue("item.role", "only user messages can be created (got \"\(role)\")") }
-            guard let parts = try item.optionalArray("content"), !parts.isEmpty else {
-                throw .invalidValue("item.content", "expected a non-empty array of content parts")
-            }
-            var text = ""
-            for (i, part) in parts.enumerated() {
-                guard let p = part as? [String: Any] else { throw .invalidValue("item.content[\(i)]", "expected an object") }
-                let pf = JSONFields(p, prefix: "item.content[\(i)]")
-                let partType = try pf.string("type")
-                guard partType == "input_text" || partType == "text" else {
-                    throw .invalidValue(pf.path("type"), "only input_text parts are supported (got \"\(partType)\")")
-                }
-                text += try pf.string("text")
-            }
-            guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-                throw .invalidValue("item.content", "the message has no text")
-            }
-            return .createUserText(try checkLength(text, "item.content"))
+            return .createItem(try ConversationItem.parse(try f.object("item")), previousItemID: try f.optionalString("previous_item_id"))
+        case "conversation.item.retrieve":
+            return .retrieveItem(try f.string("item_id"))
+        case "conversation.item.delete":
+            return .deleteItem(try f.string("item_id"))
         case "response.create":
-            let response = try f.optionalObject("response")
-            let instructions = try response?.optionalString("instructions")
-            if let instructions { _ = try checkLength(instructions, "response.instructions") }
-            return .createResponse(instructions: instructions)
+            return .createResponse(try f.optionalObject("response").map { r throws(ProtocolError) in try ResponseOptions.parse(r) } ?? ResponseOptions())
         case "response.cancel":
             return .cancelResponse
         case "conversation.item.truncate":

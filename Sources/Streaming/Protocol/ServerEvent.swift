@@ -1,4 +1,5 @@
 import AudioIO
+import Engine
 import Foundation
 
 /// An event the server sends (PROTOCOL.md, "Server → client events"), as the OpenAI Realtime
@@ -35,6 +36,12 @@ public enum ServerEvent: Sendable {
     case contentPartDone(ResponsePart, modality: Modality, transcript: String)
     case outputItemDone(ResponsePart, item: ConversationItem)
     case responseDone(ResponseSummary)
+    /// Sent at the start of each response; no limits apply here, so the list is empty.
+    case rateLimitsUpdated
+    case functionCallArgumentsDelta(ResponsePart, callID: String, delta: String)
+    case functionCallArgumentsDone(ResponsePart, call: FunctionCall)
+    /// No speech for `idle_timeout_ms` after the last reply: an empty turn is committed and answered.
+    case timeoutTriggered(itemID: String, audioStartMs: Int, audioEndMs: Int)
     case error(ProtocolError)
     /// Extension (opt-in `reasoning`): the model's thinking, never spoken.
     case reasoningDelta(ResponsePart, delta: String)
@@ -73,6 +80,10 @@ public enum ServerEvent: Sendable {
         case .contentPartDone: "response.content_part.done"
         case .outputItemDone: "response.output_item.done"
         case .responseDone: "response.done"
+        case .rateLimitsUpdated: "rate_limits.updated"
+        case .functionCallArgumentsDelta: "response.function_call_arguments.delta"
+        case .functionCallArgumentsDone: "response.function_call_arguments.done"
+        case .timeoutTriggered: "input_audio_buffer.timeout_triggered"
         case .error: "error"
         case .reasoningDelta: "rtd.response.reasoning.delta"
         case .reasoningDone: "rtd.response.reasoning.done"
@@ -116,44 +127,6 @@ public struct ResponsePart: Sendable, Equatable {
     }
 }
 
-/// An item of the conversation as the API describes it.
-public struct ConversationItem: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable {
-        /// A spoken turn (its transcript once known) or a typed message.
-        case userAudio(transcript: String?)
-        case userText(String)
-        /// A reply: what it says (or has said so far), spoken or as text.
-        case assistant(transcript: String, modality: ServerEvent.Modality)
-    }
-    public enum Status: String, Sendable { case inProgress = "in_progress", completed, incomplete }
-
-    public var id: String
-    public var kind: Kind
-    public var status: Status
-
-    public init(id: String, kind: Kind, status: Status = .completed) {
-        self.id = id
-        self.kind = kind
-        self.status = status
-    }
-
-    public var json: [String: Any] {
-        var item: [String: Any] = ["id": id, "type": "message", "object": "realtime.item", "status": status.rawValue]
-        switch kind {
-        case .userAudio(let transcript):
-            item["role"] = "user"
-            item["content"] = [["type": "input_audio", "transcript": transcript.map { $0 as Any } ?? NSNull()]]
-        case .userText(let text):
-            item["role"] = "user"
-            item["content"] = [["type": "input_text", "text": text]]
-        case .assistant(let transcript, let modality):
-            item["role"] = "assistant"
-            item["content"] = modality == .audio ? [["type": "output_audio", "transcript": transcript]] : [["type": "output_text", "text": transcript]]
-        }
-        return item
-    }
-}
-
 /// How a response ended, with what it said and cost, and when each stage was reached.
 public struct ResponseSummary: Sendable, Equatable {
     public enum Status: String, Sendable { case completed, cancelled, failed, incomplete }
@@ -176,6 +149,10 @@ public struct ResponseSummary: Sendable, Equatable {
     public var mode = ""
     /// Started at a pause, before the turn's end was confirmed.
     public var speculative = false
+    /// The functions the response called, each its own output item after the message.
+    public var calls: [(itemID: String, call: FunctionCall)] = []
+    /// The client's labels from `response.create`.
+    public var metadata: [String: String]?
 
     public init(id: String, itemID: String, status: Status, spoken: String) {
         self.id = id
@@ -186,6 +163,19 @@ public struct ResponseSummary: Sendable, Equatable {
 
     var item: ConversationItem {
         ConversationItem(id: itemID, kind: .assistant(transcript: spoken, modality: modality), status: status == .completed ? .completed : .incomplete)
+    }
+
+    /// The response's output items, in order: its message, then its function calls.
+    var output: [ConversationItem] {
+        [item] + calls.map { ConversationItem(id: $0.itemID, kind: .functionCall($0.call), status: status == .completed ? .completed : .incomplete) }
+    }
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.id == b.id && a.itemID == b.itemID && a.status == b.status && a.reason == b.reason && a.failure == b.failure && a.spoken == b.spoken
+            && a.modality == b.modality && a.outputTokens == b.outputTokens && a.reasoningTokens == b.reasoningTokens
+            && a.inputTokens == b.inputTokens && a.timingsMs == b.timingsMs && a.audioMs == b.audioMs && a.mode == b.mode
+            && a.speculative == b.speculative && a.calls.map(\.itemID) == b.calls.map(\.itemID) && a.calls.map(\.call) == b.calls.map(\.call)
+            && a.metadata == b.metadata
     }
 }
 
@@ -243,6 +233,13 @@ extension ServerEvent {
         case let .textDone(part, text), let .reasoningDone(part, text): return part.fields.merging(["text": text]) { a, _ in a }
         case let .audioDone(part): return part.fields
         case let .responseDone(summary): return ["response": Self.response(summary, extensions: extensions)]
+        case .rateLimitsUpdated: return ["rate_limits": [Any]()]
+        case let .functionCallArgumentsDelta(part, callID, delta):
+            return ["response_id": part.responseID, "item_id": part.itemID, "output_index": part.outputIndex, "call_id": callID, "delta": delta]
+        case let .functionCallArgumentsDone(part, call):
+            return ["response_id": part.responseID, "item_id": part.itemID, "output_index": part.outputIndex, "call_id": call.callID,
+                    "name": call.name, "arguments": call.arguments]
+        case let .timeoutTriggered(itemID, start, end): return ["item_id": itemID, "audio_start_ms": start, "audio_end_ms": end]
         case let .responseTimings(s):
             return ["response_id": s.id, "timings_ms": s.timingsMs, "audio_ms": s.audioMs, "mode": s.mode, "speculative": s.speculative]
         case let .error(e):
@@ -260,16 +257,18 @@ extension ServerEvent {
         }
         var response: [String: Any] = [
             "id": s.id, "object": "realtime.response", "status": s.status.rawValue, "status_details": details,
-            "output": [s.item.json], "output_modalities": [s.modality.rawValue],
+            "output": s.output.map(\.json), "output_modalities": [s.modality.rawValue],
             "usage": ["total_tokens": s.inputTokens + s.outputTokens, "input_tokens": s.inputTokens, "output_tokens": s.outputTokens,
                       "output_token_details": ["text_tokens": s.outputTokens - s.reasoningTokens, "audio_tokens": 0],
                       "input_token_details": ["text_tokens": s.inputTokens, "audio_tokens": 0, "cached_tokens": 0]],
         ]
         // The API's metadata holds strings only; the mode and speculation go there for a client
         // that asked for timings (the numbers themselves come in `rtd.response.timings`).
-        response["metadata"] = extensions.contains(.timings)
-            ? ["mode": s.mode, "speculative": s.speculative ? "true" : "false", "audio_ms": String(s.audioMs)] as [String: Any]
-            : NSNull()
+        var metadata = s.metadata ?? [:]
+        if extensions.contains(.timings) {
+            metadata.merge(["mode": s.mode, "speculative": s.speculative ? "true" : "false", "audio_ms": String(s.audioMs)]) { mine, _ in mine }
+        }
+        response["metadata"] = metadata.isEmpty && s.metadata == nil ? NSNull() : metadata
         return response
     }
 
@@ -280,6 +279,7 @@ extension ServerEvent {
         case let a as [any Sendable]: return a.map { foundation($0) }
         case let s as [String]: return s
         case is NullValue: return NSNull()
+        case let json as JSONValue: return json.value
         case let d as Double: return d.isFinite ? d : NSNull()
         default: return value
         }
@@ -292,12 +292,16 @@ extension ServerEvent {
         case .audioDelta(_, let base64): 200 + base64.utf8.count
         case .transcriptDelta(_, let d), .textDelta(_, let d), .reasoningDelta(_, let d), .transcriptionDelta(_, let d): 200 + d.utf8.count
         case .transcriptDone(_, let t), .textDone(_, let t), .reasoningDone(_, let t), .contentPartDone(_, _, let t): 200 + t.utf8.count
-        case .responseDone(let s), .responseTimings(let s): 1_000 + s.spoken.utf8.count
+        case .responseDone(let s), .responseTimings(let s): 1_000 + s.spoken.utf8.count + s.calls.reduce(0) { $0 + 300 + $1.call.arguments.utf8.count }
         case .itemAdded(let item, _), .itemDone(let item, _), .itemRetrieved(let item), .outputItemAdded(_, let item), .outputItemDone(_, let item):
             switch item.kind {
             case .userAudio(let t): 300 + (t?.utf8.count ?? 0)
-            case .userText(let t), .assistant(let t, _): 300 + t.utf8.count
+            case .userText(let t), .system(let t), .assistant(let t, _): 300 + t.utf8.count
+            case .functionCall(let call): 300 + call.arguments.utf8.count
+            case .functionCallOutput(_, let output): 300 + output.utf8.count
             }
+        case .functionCallArgumentsDelta(_, _, let d): 200 + d.utf8.count
+        case .functionCallArgumentsDone(_, let call): 300 + call.arguments.utf8.count
         case .error(let e): 300 + e.message.utf8.count
         default: 300
         }

@@ -1,11 +1,18 @@
 import AudioIO
 import Engine
+import Foundation
 
 /// A session's effective settings: what `session.update` changes and `session.updated` reports.
 public struct SessionConfiguration: Sendable, Equatable {
     /// Server VAD settings; `nil` means manual turns (the client commits).
     public struct TurnDetection: Sendable, Equatable {
+        /// `server_vad`, or `semantic_vad` (served by the same detector; the name is kept so
+        /// that clients asking for it see what they asked for).
+        public var type = "server_vad"
         public var vad = VoiceActivityDetector.Parameters()
+        /// Silence after the last reply's audio that makes the server prompt the user
+        /// (`input_audio_buffer.timeout_triggered`); nil: never.
+        public var idleTimeoutMs: Int?
         /// Start a reply when the turn ends.
         public var createResponse = true
         /// User speech during a reply stops it (barge-in).
@@ -13,11 +20,21 @@ public struct SessionConfiguration: Sendable, Equatable {
         public init() {}
     }
 
+    /// A conversation (`realtime`) or dictation and captions (`transcription`: turns are
+    /// transcribed, never answered).
+    public enum Kind: String, Sendable { case realtime, transcription }
+
+    public var kind = Kind.realtime
     public var instructions = "You are a friendly voice assistant. Answer in one or two short, plain sentences."
     public var inputFormat = AudioFormat.pcm24k
     public var outputFormat = AudioFormat.pcm24k
     public var turnDetection: TurnDetection? = TurnDetection()
     public var voice = "default"
+    /// Replies spoken (with their transcript) or written.
+    public var outputModality = ServerEvent.Modality.audio
+    /// Functions replies may call (`tools` of type function), and whether they must.
+    public var tools: [ToolDefinition] = []
+    public var toolChoice = ToolChoice.auto
     public var maxOutputTokens = 96
     /// Tokens of conversation (with the reply) the reasoner is given; older turns are dropped.
     /// It must fit the engine's context (the embedded engine's is 1024 per stream).
@@ -39,9 +56,17 @@ public struct SessionConfiguration: Sendable, Equatable {
     public mutating func apply(_ object: [String: Any]) throws(ProtocolError) {
         var next = self
         let s = JSONFields(object, prefix: "session")
-        if let type = try s.optionalString("type"), type != "realtime" {
-            throw .invalidValue("session.type", "only \"realtime\" sessions are supported (got \"\(type)\")")
+        if let type = try s.optionalString("type") {
+            guard let kind = Kind(rawValue: type) else {
+                throw .invalidValue("session.type", "expected \"realtime\" or \"transcription\" (got \"\(type.prefix(40))\")")
+            }
+            next.kind = kind
         }
+        if let modalities = try s.optionalArray("output_modalities") {
+            next.outputModality = try ResponseOptions.modality(modalities, path: "session.output_modalities")
+        }
+        if let tools = try s.optionalArray("tools") { next.tools = try ToolParsing.tools(tools, path: "session.tools") }
+        if let choice = s.object["tool_choice"], !(choice is NSNull) { next.toolChoice = try ToolParsing.choice(choice, path: "session.tool_choice") }
         if let instructions = try s.optionalString("instructions") {
             next.instructions = try ClientEvent.checkLength(instructions, "session.instructions")
         }
@@ -87,9 +112,21 @@ public struct SessionConfiguration: Sendable, Equatable {
 
     static func parseTurnDetection(_ t: JSONFields, current: TurnDetection?) throws(ProtocolError) -> TurnDetection {
         var d = current ?? TurnDetection()
-        let type = try t.optionalString("type") ?? "server_vad"
-        guard type == "server_vad" else {
-            throw .invalidValue(t.path("type"), "only \"server_vad\" (or null for manual turns) is supported (got \"\(type)\")")
+        let type = try t.optionalString("type") ?? d.type
+        guard type == "server_vad" || type == "semantic_vad" else {
+            throw .invalidValue(t.path("type"), "expected \"server_vad\", \"semantic_vad\" or null for manual turns (got \"\(type.prefix(40))\")")
+        }
+        d.type = type
+        if let eagerness = try t.optionalString("eagerness") {
+            guard ["low", "medium", "high", "auto"].contains(eagerness) else { throw .invalidValue(t.path("eagerness"), "expected low, medium, high or auto") }
+        }
+        if t.has("idle_timeout_ms") {
+            if let ms = try t.optionalInt("idle_timeout_ms") {
+                guard (5_000...30_000).contains(ms) else { throw .invalidValue(t.path("idle_timeout_ms"), "must be 5000…30000") }
+                d.idleTimeoutMs = ms
+            } else {
+                d.idleTimeoutMs = nil
+            }
         }
         if let threshold = try t.optionalNumber("threshold") {
             guard (0...1).contains(threshold) else { throw .invalidValue(t.path("threshold"), "must be between 0 and 1") }
@@ -112,17 +149,29 @@ public struct SessionConfiguration: Sendable, Equatable {
     public var json: [String: any Sendable] {
         var turn: any Sendable = NullValue.null
         if let t = turnDetection {
-            turn = [
-                "type": "server_vad", "threshold": t.vad.threshold, "prefix_padding_ms": t.vad.prefixPaddingMs,
+            var fields: [String: any Sendable] = [
+                "type": t.type, "threshold": t.vad.threshold, "prefix_padding_ms": t.vad.prefixPaddingMs,
                 "silence_duration_ms": t.vad.silenceDurationMs, "create_response": t.createResponse,
                 "interrupt_response": t.interruptResponse,
-            ] as [String: any Sendable]
+            ]
+            if t.type == "semantic_vad" { fields["eagerness"] = "auto" }
+            if let ms = t.idleTimeoutMs { fields["idle_timeout_ms"] = ms }
+            turn = fields
+        }
+        let transcription: [String: any Sendable] = ["model": "whisper-base"]
+        if kind == .transcription {
+            return [
+                "type": "transcription", "object": "realtime.transcription_session",
+                "audio": ["input": ["format": inputFormat.json, "turn_detection": turn, "transcription": transcription] as [String: any Sendable]]
+                    as [String: any Sendable],
+            ]
         }
         return [
             "type": "realtime", "object": "realtime.session", "instructions": instructions,
-            "output_modalities": ["audio"], "max_output_tokens": maxOutputTokens,
+            "output_modalities": [outputModality.rawValue], "max_output_tokens": maxOutputTokens,
+            "tools": ToolParsing.json(tools), "tool_choice": toolChoice.json,
             "audio": [
-                "input": ["format": inputFormat.json, "turn_detection": turn] as [String: any Sendable],
+                "input": ["format": inputFormat.json, "turn_detection": turn, "transcription": transcription] as [String: any Sendable],
                 "output": ["format": outputFormat.json, "voice": voice] as [String: any Sendable],
             ] as [String: any Sendable],
             "reasoning": ["mode": reply.mode.rawValue, "max_tokens": reply.maxReasoningTokens] as [String: any Sendable],

@@ -43,7 +43,7 @@ public final class RealtimeSession: @unchecked Sendable {
         self.services = services
         self.sink = sink
         machine = SessionMachine(sessionID: sessionID, configuration: configuration, extensions: extensions,
-                                 hearsAudio: services.engine.hearsAudio, engineName: services.engine.name,
+                                 hearsAudio: services.engine.hearsAudio, supportsTools: services.engine.supportsTools, engineName: services.engine.name,
                                  server: ["name": services.serverName, "version": services.serverVersion, "protocol": 2])
         context = services.engine.makeContext()
         opusInput.store(configuration.inputFormat == .opus, ordering: .relaxed)
@@ -203,33 +203,35 @@ public final class RealtimeSession: @unchecked Sendable {
     private func startReply(_ request: ReplyRequest) {
         let id = request.id
         let cancellation = CancellationFlag()
-        let speech: any ReplySpeech
-        do {
-            speech = try services.voice.makeSpeech(outputRate: request.outputRate) { [weak self] samples, clause, index in
-                guard let self else { return }
-                queue.async { self.step(.replyAudio(id, samples: samples, clause: clause, index: index)) }
+        var speech: (any ReplySpeech)?
+        if request.speaks {
+            do {
+                speech = try services.voice.makeSpeech(outputRate: request.outputRate) { [weak self] samples, clause, index in
+                    guard let self else { return }
+                    queue.async { self.step(.replyAudio(id, samples: samples, clause: clause, index: index)) }
+                }
+            } catch {
+                return step(.replyEnded(id, ReplyOutcome(status: .failed), failure: "the voice failed: \(error)"))
             }
-        } catch {
-            return step(.replyEnded(id, ReplyOutcome(status: .failed), failure: "the voice failed: \(error)"))
         }
         running[id] = (cancellation, speech)
-        engineQueue.async { [weak self, context] in
+        engineQueue.async { [weak self, context, speech] in
             let outcome = context.reply(to: request.conversation, evidence: request.evidence, audio: request.audio, settings: request.settings,
                                         cancellation: cancellation) { event in
                 switch event {
-                case .answer(let text): speech.feed(text)
-                case .answerComplete: speech.finish()
-                case .reasoning: break
+                case .answer(let text): speech?.feed(text)
+                case .answerComplete: speech?.finish()
+                case .reasoning, .functionCall: break
                 }
                 guard let self else { return }
                 self.queue.async { self.step(.reply(id, event)) }
             }
             var failure: (any Error)?
-            if !cancellation.isCancelled {
+            if let speech, !cancellation.isCancelled {
                 speech.finish()
                 failure = speech.waitUntilSpoken()
             }
-            speech.close()
+            speech?.close()
             guard let self else { return }
             self.queue.async { [failure] in
                 self.running.removeValue(forKey: id)

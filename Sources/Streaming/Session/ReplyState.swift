@@ -14,6 +14,13 @@ struct ReplyState: Sendable {
     /// during the reply applies to the next one).
     let outputFormat: AudioFormat
     let mode: ReplyMode
+    /// Spoken (audio with its transcript) or written.
+    let modality: ServerEvent.Modality
+    /// Out-of-band (`conversation: "none"`): nothing of it joins the conversation.
+    let outOfBand: Bool
+    var metadata: [String: String]?
+    /// The functions it calls, as they stream in: their item, output index and call so far.
+    var calls: [(itemID: String, part: ResponsePart, call: FunctionCall)] = []
     var reasoning = ""
     var answer = ""
     private var marks: [String: ContinuousClock.Instant] = [:]
@@ -30,13 +37,16 @@ struct ReplyState: Sendable {
     private(set) var firstAudio: ContinuousClock.Instant?
     var overloadReported = false
 
-    init(id: ReplyID, itemID: String, previousItemID: String?, reference: ContinuousClock.Instant, outputFormat: AudioFormat, mode: ReplyMode) {
+    init(id: ReplyID, itemID: String, previousItemID: String?, reference: ContinuousClock.Instant, outputFormat: AudioFormat, mode: ReplyMode,
+         modality: ServerEvent.Modality = .audio, outOfBand: Bool = false) {
         self.id = id
         self.itemID = itemID
         self.previousItemID = previousItemID
         self.reference = reference
         self.outputFormat = outputFormat
         self.mode = mode
+        self.modality = modality
+        self.outOfBand = outOfBand
     }
 
     var outputRate: Int { outputFormat.sampleRate }

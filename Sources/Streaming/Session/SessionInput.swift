@@ -60,4 +60,6 @@ public struct ReplyRequest: Sendable {
     /// The turn at 16 kHz, for an engine that hears.
     public var audio: [Float]?
     public var outputRate: Int
+    /// Whether the reply is spoken (else it is only written: `output_modalities: ["text"]`).
+    public var speaks = true
 }

@@ -4,46 +4,76 @@ import Engine
 /// Responses: started by the end of a turn or `response.create`, streamed as events and
 /// audio, ended by completion, failure, `response.cancel`, barge-in or the session closing.
 extension SessionMachine {
-    mutating func requestResponse(instructions: String?, eventID: String?, now: ContinuousClock.Instant, into actions: inout [SessionAction]) {
+    mutating func requestResponse(_ options: ResponseOptions, eventID: String?, now: ContinuousClock.Instant, into actions: inout [SessionAction]) {
+        if configuration.kind == .transcription {
+            return fail(ProtocolError(code: "invalid_session_type", message: "a transcription session transcribes turns and does not reply",
+                                      eventID: eventID), into: &actions)
+        }
         if reply != nil {
             return fail(ProtocolError(code: "conversation_already_has_active_response",
                                       message: "a response is in progress; cancel it first", eventID: eventID), into: &actions)
         }
-        if transcribing > 0 {
-            responseAfterTranscript = PendingResponse(instructions: instructions, reference: now)  // once the turn is transcribed
+        if let tools = options.tools, !tools.isEmpty, !supportsTools {
+            fail(Self.toolsUnsupported(engineName, eventID: eventID), into: &actions)
+            if (options.toolChoice ?? configuration.toolChoice).forcesCall { return }
+        }
+        if transcribing > 0, options.input == nil {
+            responseAfterTranscript = PendingResponse(options: options, reference: now)  // once the turn is transcribed
             return
         }
-        startReply(conversation: history, evidence: nil, instructions: instructions, reference: now, transcriptFinal: nil,
-                   audio: turnAudioForReply, into: &actions)
+        startReply(conversation: history, evidence: nil, options: options, reference: now, transcriptFinal: nil,
+                   audio: options.input == nil ? turnAudioForReply : nil, into: &actions)
+    }
+
+    static func toolsUnsupported(_ engine: String, eventID: String?) -> ProtocolError {
+        ProtocolError(code: "tools_unsupported",
+                      message: "this server's reasoner (\(engine)) cannot call functions reliably, so tools are not used; "
+                          + "run the daemon with the remote engine (engine.kind=remote) for function calling",
+                      eventID: eventID)
     }
 
     /// Starts a reply to `conversation` (`evidence`: how the last turn sounded, for the thinking;
     /// the history keeps only the words). A `held` reply keeps its output until `releaseReply`
     /// (or drops it in `discardReply`).
     @discardableResult
-    mutating func startReply(conversation: ConversationHistory, evidence: String?, instructions: String?, reference: ContinuousClock.Instant,
-                             transcriptFinal: ContinuousClock.Instant?, held: Bool = false, previousItemID: String? = nil,
-                             audio: [Float]?, into actions: inout [SessionAction]) -> ReplyID? {
+    mutating func startReply(conversation: ConversationHistory, evidence: String?, options: ResponseOptions = ResponseOptions(),
+                             reference: ContinuousClock.Instant, transcriptFinal: ContinuousClock.Instant?, held: Bool = false,
+                             previousItemID: String? = nil, audio: [Float]?, into actions: inout [SessionAction]) -> ReplyID? {
         guard !closed else { return nil }
         if reply != nil { cancelReply(reason: "turn_detected", now: reference, into: &actions) }
         actions.append(.stopPreparing)
+        let modality = options.modality ?? configuration.outputModality
         var state = ReplyState(id: newID("resp"), itemID: newID("item"), previousItemID: previousItemID ?? lastItemID, reference: reference,
-                               outputFormat: configuration.outputFormat, mode: configuration.reply.mode)
+                               outputFormat: configuration.outputFormat, mode: configuration.reply.mode, modality: modality,
+                               outOfBand: options.outOfBand)
         state.held = held
+        state.metadata = options.metadata
         if let transcriptFinal { state.mark("transcript_final", at: transcriptFinal) }
-        if !held { lastItemID = state.itemID }
-        let item = ConversationItem(id: state.itemID, kind: .assistant(transcript: "", modality: .audio), status: .inProgress)
+        if !held, !options.outOfBand { lastItemID = state.itemID }
+        let item = ConversationItem(id: state.itemID, kind: .assistant(transcript: "", modality: modality), status: .inProgress)
         reply = state
-        for event: ServerEvent in [.responseCreated(responseID: state.id), .outputItemAdded(state.part, item: item),
-                                   .itemAdded(item, previousItemID: state.previousItemID), .contentPartAdded(state.part, modality: .audio)] {
-            send(.event(event), into: &actions)
-        }
+        send(.event(.responseCreated(responseID: state.id)), into: &actions)
+        send(.event(.rateLimitsUpdated), into: &actions)
+        send(.event(.outputItemAdded(state.part, item: item)), into: &actions)
+        if !options.outOfBand { send(.event(.itemAdded(item, previousItemID: state.previousItemID)), into: &actions) }
+        send(.event(.contentPartAdded(state.part, modality: modality)), into: &actions)
         var request = conversation
-        if let instructions { request.system = instructions }
+        if let input = options.input {
+            request.clear()
+            for message in input.compactMap(\.message) { request.append(message) }
+        }
+        if let instructions = options.instructions { request.system = instructions }
         var settings = configuration.reply
-        settings.maxAnswerTokens = configuration.maxOutputTokens
+        settings.maxAnswerTokens = options.maxOutputTokens ?? configuration.maxOutputTokens
+        if supportsTools {
+            settings.tools = options.tools ?? configuration.tools
+            settings.toolChoice = options.toolChoice ?? configuration.toolChoice
+            // A forced call answers the user; the reply that follows its result says what it
+            // found (forced again, it would call again without end).
+            if request.turns.last?.role == .tool, settings.toolChoice.forcesCall { settings.toolChoice = .auto }
+        }
         actions.append(.startReply(ReplyRequest(id: state.id, conversation: request, evidence: evidence, settings: settings,
-                                                audio: audio, outputRate: state.outputRate)))
+                                                audio: audio, outputRate: state.outputRate, speaks: modality == .audio)))
         return state.id
     }
 
@@ -58,7 +88,7 @@ extension SessionMachine {
     mutating func releaseReply(reference: ContinuousClock.Instant, into actions: inout [SessionAction]) {
         guard var state = reply else { return }
         let outputs = state.release(at: reference, reference: reference)
-        lastItemID = state.itemID
+        if !state.outOfBand { lastItemID = state.itemID }
         reply = state
         actions += outputs.map { .output($0) }
     }
@@ -82,10 +112,35 @@ extension SessionMachine {
             state.mark("first_answer_token", at: now)
             state.answer += text
             reply = state
-            send(.event(.transcriptDelta(state.part, delta: text)), into: &actions)
+            send(.event(state.modality == .audio ? .transcriptDelta(state.part, delta: text) : .textDelta(state.part, delta: text)), into: &actions)
         case .answerComplete:
             break
+        case .functionCall(let delta):
+            functionCall(delta, of: &state, into: &actions)
+            reply = state
         }
+    }
+
+    /// A function call's first part adds its output item; every part adds to its arguments.
+    mutating func functionCall(_ delta: FunctionCallDelta, of state: inout ReplyState, into actions: inout [SessionAction]) {
+        let index: Int
+        if let known = state.calls.firstIndex(where: { $0.call.callID == delta.callID }) {
+            index = known
+        } else {
+            guard state.calls.count < ToolParsing.maximumTools else { return }
+            var part = ResponsePart(responseID: state.id, itemID: newID("item"))
+            part.outputIndex = state.calls.count + 1  // the message is output 0
+            let call = FunctionCall(callID: delta.callID, name: delta.name, arguments: "")
+            state.calls.append((part.itemID, part, call))
+            let item = ConversationItem(id: part.itemID, kind: .functionCall(call), status: .inProgress)
+            state.mark("first_function_call", at: .now)
+            send(.event(.outputItemAdded(part, item: item)), into: &actions)
+            if !state.outOfBand { send(.event(.itemAdded(item, previousItemID: state.calls.count > 1 ? state.calls[state.calls.count - 2].itemID : state.itemID)), into: &actions) }
+            index = state.calls.count - 1
+        }
+        guard !delta.arguments.isEmpty, state.calls[index].call.arguments.utf8.count + delta.arguments.utf8.count <= ClientEvent.maximumTextBytes else { return }
+        state.calls[index].call.arguments += delta.arguments
+        send(.event(.functionCallArgumentsDelta(state.calls[index].part, callID: delta.callID, delta: delta.arguments)), into: &actions)
     }
 
     mutating func replyAudio(_ samples: [Float], clause: String, index: Int, of id: ReplyID, now: ContinuousClock.Instant,
@@ -104,7 +159,10 @@ extension SessionMachine {
         guard let state = reply, state.id == id else { return }
         if outcome.status == .completed, failure == nil {
             let spoken = state.answer.trimmingCharacters(in: .whitespacesAndNewlines)
-            if !spoken.isEmpty { history.appendAssistant(spoken) }
+            if !state.outOfBand {
+                if !spoken.isEmpty { history.appendAssistant(spoken, itemID: state.itemID) }
+                for call in state.calls { history.append(ChatMessage(role: .assistant, content: "", itemID: call.itemID, functionCall: call.call)) }
+            }
             endReply(status: .completed, reason: nil, failure: nil, spoken: spoken, outcome: outcome, now: now, into: &actions)
         } else if outcome.status == .cancelled, failure == nil {
             cancelReply(reason: "client_cancelled", now: now, into: &actions)
@@ -121,8 +179,8 @@ extension SessionMachine {
         guard let state = reply else { return }
         if state.held { return discardReply(into: &actions) }
         actions.append(.stopReply(state.id))
-        let heard = state.heardText(untilMs: state.playedMs(at: now))
-        if !heard.isEmpty { history.appendAssistant(heard) }
+        let heard = state.modality == .audio ? state.heardText(untilMs: state.playedMs(at: now)) : state.answer
+        if !heard.isEmpty, !state.outOfBand { history.appendAssistant(heard, itemID: state.itemID) }
         endReply(status: .cancelled, reason: reason, failure: nil, spoken: heard, outcome: nil, now: now, into: &actions)
     }
 
@@ -146,18 +204,28 @@ extension SessionMachine {
         summary.audioMs = state.audioMs
         summary.mode = state.mode.rawValue
         summary.speculative = state.wasSpeculative
+        summary.modality = state.modality
+        summary.metadata = state.metadata
+        summary.calls = state.calls.map { ($0.itemID, $0.call) }
         let part = state.part
         let item = summary.item
-        actions += [
-            .output(.event(.reasoningDone(part, text: state.reasoning))),
-            .output(.event(.transcriptDone(part, transcript: spoken))),
-            .output(.audioDone(.audioDone(part))),
-            .output(.event(.contentPartDone(part, modality: .audio, transcript: spoken))),
-            .output(.event(.outputItemDone(part, item: item))),
-            .output(.event(.itemDone(item, previousItemID: state.previousItemID))),
-            .output(.event(.responseTimings(summary))),
-            .output(.event(.responseDone(summary))),
-        ]
+        var closing: [SessionOutput] = [.event(.reasoningDone(part, text: state.reasoning))]
+        if state.modality == .audio {
+            closing += [.event(.transcriptDone(part, transcript: spoken)), .audioDone(.audioDone(part))]
+        } else {
+            closing.append(.event(.textDone(part, text: spoken)))
+        }
+        closing += [.event(.contentPartDone(part, modality: state.modality, transcript: spoken)), .event(.outputItemDone(part, item: item))]
+        if !state.outOfBand { closing.append(.event(.itemDone(item, previousItemID: state.previousItemID))) }
+        var previous = state.itemID
+        for (callItem, call) in zip(summary.output.dropFirst(), state.calls) {
+            closing += [.event(.functionCallArgumentsDone(call.part, call: call.call)), .event(.outputItemDone(call.part, item: callItem))]
+            if !state.outOfBand { closing.append(.event(.itemDone(callItem, previousItemID: previous))) }
+            previous = call.itemID
+        }
+        if !state.outOfBand, !state.calls.isEmpty, status == .completed { lastItemID = previous }
+        closing += [.event(.responseTimings(summary)), .event(.responseDone(summary))]
+        actions += closing.map { .output($0) }
     }
 
     mutating func truncate(itemID: String, audioEndMs: Int, eventID: String?, into actions: inout [SessionAction]) {

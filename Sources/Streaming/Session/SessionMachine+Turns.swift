@@ -65,7 +65,8 @@ extension SessionMachine {
     /// streaming recogniser stops: its work would only compete for the cores; its settled
     /// words start the transcript), and the reasoner's prefill of the words heard stops too.
     mutating func paused(into actions: inout [SessionAction]) {
-        guard let itemID = turnItemID, speculation == nil, reply == nil, configuration.turnDetection?.createResponse ?? false,
+        guard let itemID = turnItemID, speculation == nil, reply == nil, configuration.kind == .realtime,
+              configuration.turnDetection?.createResponse ?? false,
               Double(turn.count) < Self.speculationLimitSeconds * Double(Self.sampleRate) else { return }
         counter += 1
         speculation = Speculation(serial: counter, itemID: itemID, covered: turn.count)
@@ -80,7 +81,7 @@ extension SessionMachine {
             // The turn ended while this was being transcribed: carry on as for any turn.
             speculation = nil
             transcribing += 1
-            responseAfterTranscript = PendingResponse(instructions: nil, reference: confirmedAt)
+            responseAfterTranscript = PendingResponse(reference: confirmedAt)
             return transcribed(result, evidence: evidence, itemID: pending.itemID, now: now, into: &actions)
         }
         if case .success(let transcript) = result {
@@ -88,7 +89,7 @@ extension SessionMachine {
             if !text.isEmpty {
                 var upcoming = history
                 upcoming.appendUser(text)
-                pending.replyID = startReply(conversation: upcoming, evidence: evidence.summary, instructions: nil, reference: now,
+                pending.replyID = startReply(conversation: upcoming, evidence: evidence.summary, reference: now,
                                              transcriptFinal: now, held: true, previousItemID: pending.itemID,
                                              audio: hearsAudio ? Array(turn.samples.prefix(pending.covered)) : nil, into: &actions)
             }
@@ -177,7 +178,7 @@ extension SessionMachine {
         turn = TurnAudio()
         turnItemID = nil
         transcribing += 1
-        if createResponse { responseAfterTranscript = PendingResponse(instructions: nil, reference: reference) }
+        if createResponse, configuration.kind == .realtime { responseAfterTranscript = PendingResponse(reference: reference) }
         actions += [.stopPreparing, .transcriberFinish(itemID: itemID, evidence: evidence)]
     }
 
@@ -191,7 +192,7 @@ extension SessionMachine {
         // Listen while thinking: prefill the conversation with the words heard so far (the
         // tentative ones too: if they change, only what follows the change is computed again).
         let heard = hypothesis.text.trimmingCharacters(in: .whitespaces)
-        if reply == nil, speculation == nil, !heard.isEmpty {
+        if reply == nil, speculation == nil, !heard.isEmpty, configuration.kind == .realtime {
             var next = history
             next.appendUser(heard)
             actions.append(.prepare(next))
@@ -205,7 +206,7 @@ extension SessionMachine {
         let pending = responseAfterTranscript
         responseAfterTranscript = nil
         guard recordTranscript(result, itemID: itemID, into: &actions), let pending else { return }
-        startReply(conversation: history, evidence: evidence.summary, instructions: pending.instructions, reference: pending.reference,
+        startReply(conversation: history, evidence: evidence.summary, options: pending.options, reference: pending.reference,
                    transcriptFinal: now, audio: turnAudioForReply, into: &actions)
     }
 
@@ -223,18 +224,10 @@ extension SessionMachine {
             emit(.transcriptionCompleted(itemID: itemID, transcript: text, audioSeconds: transcript.audioSeconds), into: &actions)
             emit(.itemDone(ConversationItem(id: itemID, kind: .userAudio(transcript: text)), previousItemID: nil), into: &actions)
             guard !text.isEmpty else { return false }
-            history.appendUser(text)
+            history.appendUser(text, itemID: itemID)
+            spokenItems.insert(itemID)
+            if spokenItems.count > ConversationHistory.maximumTurns { spokenItems = spokenItems.filter { history.message(itemID: $0) != nil } }
             return true
         }
-    }
-
-    mutating func addUserText(_ text: String, into actions: inout [SessionAction]) {
-        let itemID = newID("item")
-        history.appendUser(text)
-        turnAudioForReply = nil  // the turn to answer is typed: there is no audio of it
-        let item = ConversationItem(id: itemID, kind: .userText(text))
-        emit(.itemAdded(item, previousItemID: lastItemID), into: &actions)
-        emit(.itemDone(item, previousItemID: lastItemID), into: &actions)
-        lastItemID = itemID
     }
 }

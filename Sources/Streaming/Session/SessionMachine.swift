@@ -22,6 +22,8 @@ public struct SessionMachine: Sendable {
     public internal(set) var history: ConversationHistory
     /// Whether the reply engine listens to the turn's audio itself.
     let hearsAudio: Bool
+    /// Whether the reply engine can call functions.
+    let supportsTools: Bool
     let engineName: String
     let server: [String: any Sendable]
 
@@ -45,6 +47,8 @@ public struct SessionMachine: Sendable {
     var speculation: Speculation?
     /// The last item shown to the client (`previous_item_id` of the next).
     var lastItemID: String?
+    /// User items that were spoken (retrieved as audio items with their transcript).
+    var spokenItems: Set<String> = []
     var counter = 0
     public internal(set) var closed = false
 
@@ -55,7 +59,7 @@ public struct SessionMachine: Sendable {
     static let sampleRate = VoiceActivityDetector.sampleRate
 
     struct PendingResponse: Sendable {
-        var instructions: String?
+        var options = ResponseOptions()
         var reference: ContinuousClock.Instant
     }
 
@@ -72,11 +76,12 @@ public struct SessionMachine: Sendable {
     }
 
     public init(sessionID: String, configuration: SessionConfiguration = SessionConfiguration(), extensions: Set<ProtocolExtension> = [],
-                hearsAudio: Bool = false, engineName: String, server: [String: any Sendable]) {
+                hearsAudio: Bool = false, supportsTools: Bool = false, engineName: String, server: [String: any Sendable]) {
         self.sessionID = sessionID
         self.configuration = configuration
         self.extensions = extensions
         self.hearsAudio = hearsAudio
+        self.supportsTools = supportsTools
         self.engineName = engineName
         self.server = server
         vad = VoiceActivityDetector(parameters: configuration.turnDetection?.vad ?? .init())
@@ -131,8 +136,10 @@ public struct SessionMachine: Sendable {
                                eventID: eventID), into: &actions)
         case .commitAudio: commit(eventID: eventID, now: now, into: &actions)
         case .clearAudio: clearBuffer(into: &actions)
-        case .createUserText(let text): addUserText(text, into: &actions)
-        case .createResponse(let instructions): requestResponse(instructions: instructions, eventID: eventID, now: now, into: &actions)
+        case let .createItem(item, previous): createItem(item, previousItemID: previous, eventID: eventID, into: &actions)
+        case .retrieveItem(let itemID): retrieveItem(itemID, eventID: eventID, into: &actions)
+        case .deleteItem(let itemID): deleteItem(itemID, eventID: eventID, into: &actions)
+        case .createResponse(let options): requestResponse(options, eventID: eventID, now: now, into: &actions)
         case .cancelResponse:
             if reply != nil { cancelReply(reason: "client_cancelled", now: now, into: &actions) }
         case let .truncate(itemID, _, audioEndMs): truncate(itemID: itemID, audioEndMs: audioEndMs, eventID: eventID, into: &actions)
@@ -144,6 +151,9 @@ public struct SessionMachine: Sendable {
         var nextExtensions = extensions
         do throws(ProtocolError) {
             try next.apply(object)
+            if reply != nil, next.kind != configuration.kind {
+                throw ProtocolError(code: "invalid_session_type", message: "the session's type cannot change while a response is in progress")
+            }
             if let requested = object["extensions"] { nextExtensions = try Self.parseExtensions(requested) }
         } catch {
             var e = error
@@ -151,6 +161,11 @@ public struct SessionMachine: Sendable {
             return fail(e, into: &actions)
         }
         if next.turnDetection?.vad != configuration.turnDetection?.vad { vad.parameters = next.turnDetection?.vad ?? .init() }
+        if !next.tools.isEmpty, !supportsTools {
+            fail(Self.toolsUnsupported(engineName, eventID: eventID), into: &actions)
+            next.tools = []
+            next.toolChoice = .auto
+        }
         configuration = next
         extensions = nextExtensions
         history.system = next.instructions
