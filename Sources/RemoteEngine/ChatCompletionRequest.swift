@@ -28,7 +28,7 @@ struct ChatCompletionRequest {
     /// the formulation and articulation requests goes last, so that the server's prefix cache
     /// serves both).
     static func text(model: String, system: String?, turns: [ChatMessage], evidence: String?, note: String? = nil,
-                     maxTokens: Int, temperature: Double?) -> Self {
+                     maxTokens: Int, temperature: Double?, tools: [ToolDefinition] = [], toolChoice: ToolChoice = .auto) -> Self {
         var messages = [[String: Any]]()
         if let system, !system.isEmpty { messages.append(["role": "system", "content": system]) }
         for (i, turn) in turns.enumerated() {
@@ -36,9 +36,36 @@ struct ChatCompletionRequest {
             if i == turns.count - 1, turn.role == .user {
                 for extra in [evidence, note] { if let extra, !extra.isEmpty { content += "\n" + extra } }
             }
-            messages.append(["role": turn.role.rawValue, "content": content])
+            if let call = turn.functionCall {
+                // The calls of one reply belong to one assistant message (with what it said before
+                // them): each tool result must follow the message that made its call.
+                let entry: [String: Any] = ["id": call.callID, "type": "function", "function": ["name": call.name, "arguments": call.arguments]]
+                if var last = messages.last, last["role"] as? String == "assistant", i > 0, turns[i - 1].role == .assistant {
+                    last["tool_calls"] = (last["tool_calls"] as? [[String: Any]] ?? []) + [entry]
+                    messages[messages.count - 1] = last
+                } else {
+                    messages.append(["role": "assistant", "content": "", "tool_calls": [entry]])  // a string: some servers refuse null
+                }
+            } else if turn.role == .tool {
+                messages.append(["role": "tool", "tool_call_id": turn.callID ?? "", "content": content])
+            } else {
+                messages.append(["role": turn.role.rawValue, "content": content])
+            }
         }
-        return Self(model: model, messages: messages, maxTokens: maxTokens, temperature: temperature)
+        var request = Self(model: model, messages: messages, maxTokens: maxTokens, temperature: temperature)
+        if !tools.isEmpty {
+            request.extra["tools"] = tools.map { tool -> [String: Any] in
+                let schema = (try? JSONSerialization.jsonObject(with: Data(tool.parameters.utf8))) ?? [String: Any]()
+                return ["type": "function", "function": ["name": tool.name, "description": tool.description, "parameters": schema]]
+            }
+            request.extra["tool_choice"] = switch toolChoice {
+            case .auto: "auto" as Any
+            case .none: "none"
+            case .required: "required"
+            case .function(let name): ["type": "function", "function": ["name": name]]
+            }
+        }
+        return request
     }
 
     /// Audio mode (Step-Audio-R1 on vLLM): earlier turns as text, the last user turn as WAV

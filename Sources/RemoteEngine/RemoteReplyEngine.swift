@@ -18,6 +18,8 @@ public final class RemoteReplyEngine: ReplyEngine {
     public let server: RemoteServer
     public var name: String { "remote \(server.settings.model) at \(server.settings.baseURL) (\(server.settings.input.rawValue) input)" }
     public var hearsAudio: Bool { server.settings.input == .audio }
+    /// Function calling goes through the chat completions API's tools (text input only).
+    public var supportsTools: Bool { server.settings.input == .text }
 
     public init(server: RemoteServer) { self.server = server }
 
@@ -72,6 +74,8 @@ final class RemoteReplyContext: ReplyContext {
                     for piece in splitter.withLock({ $0.feed(delta.content) }) { sink.add(piece: piece) }
                 }
                 for piece in splitter.withLock({ $0.finish() }) { sink.add(piece: piece) }
+            } else if !settings.tools.isEmpty, settings.toolChoice != .none {
+                try await toolReply(turns: turns, system: history.system, evidence: evidence, settings: settings, sink: sink)
             } else {
                 try await textReply(turns: turns, system: history.system, evidence: evidence, settings: settings, sink: sink)
             }
@@ -151,12 +155,39 @@ final class RemoteReplyContext: ReplyContext {
         await notes.wait(forDeltas: .max)
     }
 
+    /// A reply that may call functions: one request with the tools (no separate notes stream:
+    /// the model decides in one pass whether to speak or to call). Streamed calls become
+    /// `functionCall` events, each piece with its call's id and name.
+    private func toolReply(turns: [ChatMessage], system: String?, evidence: String?, settings: ReplySettings, sink: ReplySink) async throws(RemoteError) {
+        let request = ChatCompletionRequest.text(model: server.settings.model, system: system, turns: turns, evidence: evidence,
+                                                 maxTokens: settings.maxAnswerTokens, temperature: server.settings.temperature,
+                                                 tools: settings.tools, toolChoice: settings.toolChoice)
+        let splitter = Mutex(ReasoningSplitter())
+        let calls = Mutex([Int: (id: String, name: String)]())
+        try await server.stream(request) { delta in
+            if !delta.reasoning.isEmpty { sink.add(ReplyEvent.reasoning(delta.reasoning)) }
+            for piece in splitter.withLock({ $0.feed(delta.content) }) { sink.add(piece: piece) }
+            for part in delta.toolCalls {
+                let known = calls.withLock { calls -> (id: String, name: String) in
+                    var entry = calls[part.index] ?? (part.id ?? "call_\(UUID().uuidString.prefix(12))", part.name ?? "")
+                    if entry.name.isEmpty, let name = part.name { entry.name = name }
+                    calls[part.index] = entry
+                    return entry
+                }
+                sink.add(ReplyEvent.functionCall(FunctionCallDelta(index: part.index, callID: known.id, name: known.name, arguments: part.arguments)))
+            }
+        }
+        for piece in splitter.withLock({ $0.finish() }) { sink.add(piece: piece) }
+        sink.add(ReplyEvent.answerComplete)
+    }
+
     /// The newest turns that fit in about `characters` (the remote tokenizer is unknown here:
-    /// four characters a token), starting with a user turn.
+    /// four characters a token), starting with a user turn (a function's result cannot come
+    /// without the call before it).
     static func fitting(_ turns: [ChatMessage], characters: Int) -> [ChatMessage] {
         var kept = turns
-        while kept.count > 1, kept.reduce(0, { $0 + $1.content.count }) > characters { kept.removeFirst() }
-        while kept.count > 1, kept.first?.role == .assistant { kept.removeFirst() }
+        while kept.count > 1, kept.reduce(0, { $0 + $1.content.count + ($1.functionCall?.arguments.count ?? 0) }) > characters { kept.removeFirst() }
+        while kept.count > 1, let first = kept.first, first.role == .assistant || first.role == .tool { kept.removeFirst() }
         return kept
     }
 }
@@ -184,6 +215,7 @@ final class ReplySink: Sendable {
             case .reasoning(let text) where !text.isEmpty: s.reasoning += 1; s.events.append(event)
             case .answer(let text) where !text.isEmpty: s.answer += 1; s.events.append(event)
             case .answerComplete: s.events.append(event)
+            case .functionCall: s.answer += 1; s.events.append(event)
             default: break
             }
         }

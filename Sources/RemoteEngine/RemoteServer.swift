@@ -51,7 +51,7 @@ public final class RemoteServer: Sendable {
             do {
                 try await attemptStream(body, progress: progress) { delta in
                     // The first chunk often carries only the role: the first token is the first text.
-                    if !(delta.content.isEmpty && delta.reasoning.isEmpty), progress.markFirstToken() {
+                    if !(delta.content.isEmpty && delta.reasoning.isEmpty && delta.toolCalls.isEmpty), progress.markFirstToken() {
                         self.observer.firstToken((ContinuousClock.now - started).seconds)
                     }
                     onDelta(delta)

@@ -45,6 +45,17 @@ struct CompletionDelta: Equatable, Sendable {
     /// Thinking, from servers that separate it (`reasoning_content`, or `reasoning`).
     var reasoning = ""
     var finishReason: String?
+    /// Parts of function calls (`delta.tool_calls`).
+    var toolCalls: [ToolCallPart] = []
+
+    /// One streamed piece of a function call: its place in the reply, and, in its first piece,
+    /// its id and name.
+    struct ToolCallPart: Equatable, Sendable {
+        var index: Int
+        var id: String?
+        var name: String?
+        var arguments: String
+    }
 
     /// Parses one event's data. `[DONE]` gives nil; a server error object or anything that is
     /// not a chat completion chunk throws.
@@ -68,6 +79,11 @@ struct CompletionDelta: Equatable, Sendable {
         delta.content = tts ?? fields["content"] as? String ?? ""
         delta.reasoning = fields["reasoning_content"] as? String ?? fields["reasoning"] as? String ?? ""
         delta.finishReason = choice["finish_reason"] as? String
+        for (position, call) in (fields["tool_calls"] as? [[String: Any]] ?? []).enumerated() {
+            let function = call["function"] as? [String: Any] ?? [:]
+            delta.toolCalls.append(ToolCallPart(index: (call["index"] as? Int) ?? position, id: call["id"] as? String,
+                                                name: function["name"] as? String, arguments: function["arguments"] as? String ?? ""))
+        }
         return delta
     }
 }

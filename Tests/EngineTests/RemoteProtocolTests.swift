@@ -85,4 +85,35 @@ import Testing
         #expect(throws: RemoteError.self) { try CompletionDelta.parse("<html>502 Bad Gateway</html>") }
         #expect(throws: RemoteError.self) { try CompletionDelta.parse(#"{"object":"list"}"#) }
     }
+
+    @Test func functionCallsAndTheirResultsAreChatCompletionToolMessages() throws {
+        let call = FunctionCall(callID: "call_1", name: "get_weather", arguments: #"{"city":"Paris"}"#)
+        let turns = [ChatMessage(role: .user, content: "Weather in Paris?"),
+                     ChatMessage(role: .assistant, content: "Let me look.", itemID: "i1"),
+                     ChatMessage(role: .assistant, content: "", itemID: "i2", functionCall: call),
+                     ChatMessage(role: .tool, content: "sunny, 21 C", itemID: "i3", callID: "call_1")]
+        let tool = ToolDefinition(name: "get_weather", description: "Weather now.", parameters: #"{"type":"object","properties":{"city":{"type":"string"}}}"#)
+        let request = ChatCompletionRequest.text(model: "m", system: nil, turns: turns, evidence: nil, maxTokens: 64, temperature: 0,
+                                                 tools: [tool], toolChoice: .function("get_weather"))
+        let body = try #require(try JSONSerialization.jsonObject(with: request.body()) as? [String: Any])
+        let messages = try #require(body["messages"] as? [[String: Any]])
+        #expect(messages.map { $0["role"] as? String } == ["user", "assistant", "tool"], "the call joins the message that said something before it")
+        let calls = try #require(messages[1]["tool_calls"] as? [[String: Any]])
+        #expect(messages[1]["content"] as? String == "Let me look.")
+        #expect(calls.first?["id"] as? String == "call_1" && (calls.first?["function"] as? [String: Any])?["name"] as? String == "get_weather")
+        #expect(messages[2]["tool_call_id"] as? String == "call_1")
+        let tools = try #require(body["tools"] as? [[String: Any]])
+        #expect(((tools.first?["function"] as? [String: Any])?["parameters"] as? [String: Any])?["type"] as? String == "object")
+        #expect(((body["tool_choice"] as? [String: Any])?["function"] as? [String: Any])?["name"] as? String == "get_weather")
+        // A tool result whose call was dropped from the history's start is dropped with it.
+        #expect(RemoteReplyContext.fitting(Array(turns.dropFirst(2)), characters: 1_000).isEmpty == false)
+        #expect(RemoteReplyContext.fitting([turns[3], ChatMessage(role: .user, content: "And?")], characters: 1_000).map(\.role) == [.user])
+    }
+
+    @Test func streamedToolCallsAreParsed() throws {
+        let first = try CompletionDelta.parse(#"{"choices":[{"delta":{"tool_calls":[{"index":0,"id":"call_7","type":"function","function":{"name":"get_weather","arguments":""}}]}}]}"#)
+        #expect(first?.toolCalls == [.init(index: 0, id: "call_7", name: "get_weather", arguments: "")])
+        let next = try CompletionDelta.parse(#"{"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"city\""}}]},"finish_reason":null}]}"#)
+        #expect(next?.toolCalls == [.init(index: 0, id: nil, name: nil, arguments: #"{"city""#)])
+    }
 }

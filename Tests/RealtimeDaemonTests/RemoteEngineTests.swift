@@ -23,17 +23,20 @@ final class ModelServerProcess: Sendable {
 
     var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
-    /// llama.cpp's server on a free port, one thread, the model called `smollm2`.
-    static func llama() async throws -> ModelServerProcess {
+    /// llama.cpp's server on a free port, one thread, the model called `smollm2`. `chatFormat`
+    /// nil: the GGUF's own template (which shows the model tool messages; the chatml formats of
+    /// llama-cpp-python drop them).
+    static func llama(chatFormat: String? = "chatml") async throws -> ModelServerProcess {
         try await offPool {
             let gguf = try #require(ModelStore(directory: ModelStore.defaultDirectory()).path(role: .reasoner, endingWith: ".gguf"))
             let port = try LocalPort.free()
             let log = FileManager.default.temporaryDirectory.appendingPathComponent("llama-server-\(port).log")
+            let format = chatFormat.map { ["--chat_format", $0] } ?? []
             let process = try spawn(["-m", "llama_cpp.server", "--model", gguf.path, "--host", "127.0.0.1", "--port", "\(port)",
-                                     "--n_ctx", "2048", "--n_threads", "1", "--chat_format", "chatml", "--model_alias", "smollm2",
+                                     "--n_ctx", "2048", "--n_threads", "1", "--model_alias", "smollm2",
                                      // Queue concurrent requests (think while speaking sends two) rather than end
                                      // the streaming one early, as this server does by default.
-                                     "--interrupt_requests", "False"], log: log)
+                                     "--interrupt_requests", "False"] + format, log: log)
             let server = ModelServerProcess(port: port, process: process, log: log)
             for _ in 0..<200 {
                 if answers(server.baseURL + "/models") { return server }

@@ -65,6 +65,16 @@ import Testing
         #expect(h.stoppedReplies == [id])
     }
 
+    @Test func aCallCutShortIsIncompleteAndNotMade() {
+        var h = Harness(supportsTools: true)
+        Self.update(&h, ["tools": [Self.weatherTool]])
+        let id = SessionMachineTests.typedReply(&h, "Weather?")
+        h.handle(.reply(id, .functionCall(FunctionCallDelta(index: 0, callID: "call_2", name: "get_weather", arguments: "{\"city\": \"Par"))))
+        h.handle(.replyEnded(id, ReplyOutcome(status: .completed), failure: nil))
+        #expect(h.lastResponse?.output.last?.status == .incomplete)
+        #expect(!h.machine.history.turns.contains { $0.functionCall != nil })
+    }
+
     @Test func anEngineWithoutToolsSaysSoInsteadOfMakingAWrongCall() {
         var h = Harness(supportsTools: false)
         Self.update(&h, ["tools": [Self.weatherTool], "tool_choice": "required"], eventID: "u1")

@@ -120,6 +120,8 @@ extension ConfigKey {
         kind: .integer(100...600_000), help: "Longest pause inside a streamed reply.")
     static let remoteMaxConcurrent = ConfigKey(name: "remote.max_concurrent", defaultValue: "8",
         kind: .integer(1...1_024), help: "Requests in flight to the remote server from this daemon; more wait.")
+    static let remoteTemperature = ConfigKey(name: "remote.temperature", defaultValue: "0.3",
+        kind: .string, help: "Sampling temperature sent with each request, 0…2 (0: the most likely tokens, reproducible); empty: the server's default.")
     static let remoteRetries = ConfigKey(name: "remote.retries", defaultValue: "2",
         kind: .integer(0...10), help: "Retries of a request that failed before its first token (connect errors, 429, 5xx).")
 
@@ -128,7 +130,7 @@ extension ConfigKey {
         periodMs, bufferPeriods, alsaConfig, engineThreads, serverHost, serverPort, serverToken, serverTokenFile, allowedOrigins,
         maxSessions, maxConnections, sessionIdleTimeout, maxMessageKB, replyMode, thinkSegmentTokens, responseSegmentTokens, maxReasoningTokens,
         replyEngine, remoteURL, remoteModel, remoteAPIKey, remoteInput, remoteConnectTimeout, remoteFirstTokenTimeout,
-        remoteIdleTimeout, remoteMaxConcurrent, remoteRetries,
+        remoteIdleTimeout, remoteMaxConcurrent, remoteRetries, remoteTemperature,
     ]
 
     static func named(_ name: String) -> ConfigKey? { all.first { $0.name == name } }

@@ -115,6 +115,16 @@ struct DaemonConfiguration {
             remote.idleTimeoutMs = resolved.integer(.remoteIdleTimeout)
             remote.maxConcurrentRequests = resolved.integer(.remoteMaxConcurrent)
             remote.retries = resolved.integer(.remoteRetries)
+            let temperature = resolved.string(.remoteTemperature)
+            if temperature.isEmpty {
+                remote.temperature = nil
+            } else {
+                guard let value = Double(temperature), (0...2).contains(value) else {
+                    throw .invalidValue(key: ConfigKey.remoteTemperature.name, value: temperature, source: resolved.source(.remoteTemperature).description,
+                                        problem: "expected a number from 0 to 2, or nothing for the server's default")
+                }
+                remote.temperature = value
+            }
             self.remote = remote
         }
     }

@@ -149,8 +149,9 @@ public struct ResponseSummary: Sendable, Equatable {
     public var mode = ""
     /// Started at a pause, before the turn's end was confirmed.
     public var speculative = false
-    /// The functions the response called, each its own output item after the message.
-    public var calls: [(itemID: String, call: FunctionCall)] = []
+    /// The functions the response called, each its own output item after the message; a call
+    /// whose arguments are not whole JSON (cut by the token limit or a cancellation) is incomplete.
+    public var calls: [(itemID: String, call: FunctionCall, complete: Bool)] = []
     /// The client's labels from `response.create`.
     public var metadata: [String: String]?
 
@@ -167,7 +168,7 @@ public struct ResponseSummary: Sendable, Equatable {
 
     /// The response's output items, in order: its message, then its function calls.
     var output: [ConversationItem] {
-        [item] + calls.map { ConversationItem(id: $0.itemID, kind: .functionCall($0.call), status: status == .completed ? .completed : .incomplete) }
+        [item] + calls.map { ConversationItem(id: $0.itemID, kind: .functionCall($0.call), status: status == .completed && $0.complete ? .completed : .incomplete) }
     }
 
     public static func == (a: Self, b: Self) -> Bool {
@@ -175,6 +176,7 @@ public struct ResponseSummary: Sendable, Equatable {
             && a.modality == b.modality && a.outputTokens == b.outputTokens && a.reasoningTokens == b.reasoningTokens
             && a.inputTokens == b.inputTokens && a.timingsMs == b.timingsMs && a.audioMs == b.audioMs && a.mode == b.mode
             && a.speculative == b.speculative && a.calls.map(\.itemID) == b.calls.map(\.itemID) && a.calls.map(\.call) == b.calls.map(\.call)
+            && a.calls.map(\.complete) == b.calls.map(\.complete)
             && a.metadata == b.metadata
     }
 }

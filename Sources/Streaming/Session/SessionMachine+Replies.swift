@@ -1,5 +1,6 @@
 import AudioIO
 import Engine
+import Foundation
 
 /// Responses: started by the end of a turn or `response.create`, streamed as events and
 /// audio, ended by completion, failure, `response.cancel`, barge-in or the session closing.
@@ -161,7 +162,9 @@ extension SessionMachine {
             let spoken = state.answer.trimmingCharacters(in: .whitespacesAndNewlines)
             if !state.outOfBand {
                 if !spoken.isEmpty { history.appendAssistant(spoken, itemID: state.itemID) }
-                for call in state.calls { history.append(ChatMessage(role: .assistant, content: "", itemID: call.itemID, functionCall: call.call)) }
+                for call in state.calls where Self.isWholeJSON(call.call.arguments) {
+                    history.append(ChatMessage(role: .assistant, content: "", itemID: call.itemID, functionCall: call.call))
+                }
             }
             endReply(status: .completed, reason: nil, failure: nil, spoken: spoken, outcome: outcome, now: now, into: &actions)
         } else if outcome.status == .cancelled, failure == nil {
@@ -206,7 +209,7 @@ extension SessionMachine {
         summary.speculative = state.wasSpeculative
         summary.modality = state.modality
         summary.metadata = state.metadata
-        summary.calls = state.calls.map { ($0.itemID, $0.call) }
+        summary.calls = state.calls.map { ($0.itemID, $0.call, Self.isWholeJSON($0.call.arguments)) }
         let part = state.part
         let item = summary.item
         var closing: [SessionOutput] = [.event(.reasoningDone(part, text: state.reasoning))]
@@ -226,6 +229,11 @@ extension SessionMachine {
         if !state.outOfBand, !state.calls.isEmpty, status == .completed { lastItemID = previous }
         closing += [.event(.responseTimings(summary)), .event(.responseDone(summary))]
         actions += closing.map { .output($0) }
+    }
+
+    /// Whether a call's arguments are complete JSON (a call cut short cannot be made).
+    static func isWholeJSON(_ text: String) -> Bool {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])) != nil
     }
 
     mutating func truncate(itemID: String, audioEndMs: Int, eventID: String?, into actions: inout [SessionAction]) {
