@@ -156,6 +156,25 @@ import Testing
         if case .error(let e)? = h.events("error").last { #expect(e.code == "invalid_session_type") } else { Issue.record("no error") }
     }
 
+    @Test func silenceAfterAReplyTriggersTheIdleTimeout() {
+        var h = Harness()
+        Self.update(&h, ["audio": ["input": ["turn_detection": ["type": "server_vad", "idle_timeout_ms": 5_000]]]])
+        h.silence(0.5)
+        let id = SessionMachineTests.typedReply(&h)
+        h.handle(.reply(id, .answer("Hello.")))
+        h.handle(.replyAudio(id, samples: [Float](repeating: 0, count: 24_000), clause: "Hello.", index: 0))  // 1 s of audio
+        h.handle(.replyEnded(id, ReplyOutcome(status: .completed), failure: nil))
+        h.silence(5.5)  // the reply plays for 1 s, then 4.5 s of silence: not yet
+        #expect(!h.sent.contains("input_audio_buffer.timeout_triggered"))
+        h.silence(0.7)
+        let order = Array(h.sent.drop { $0 != "input_audio_buffer.timeout_triggered" }.prefix(5))
+        #expect(order == ["input_audio_buffer.timeout_triggered", "input_audio_buffer.committed", "conversation.item.added",
+                          "conversation.item.done", "response.created"], "\(h.sent.suffix(8))")
+        #expect(h.replyRequests.last?.conversation.turns.last?.content.contains("silence") == true)
+        h.silence(6)
+        #expect(h.events("input_audio_buffer.timeout_triggered").count == 1, "once per reply")
+    }
+
     @Test func clientEventsOfTheAPIParse() throws {
         let created = ClientEvent.parse(#"{"type":"conversation.item.create","item":{"type":"function_call_output","call_id":"c1","output":"21 C"}}"#)
         guard case .createItem(let item, _)? = created.event else { Issue.record("\(String(describing: created.error))"); return }

@@ -195,6 +195,9 @@ extension SessionMachine {
         guard var state = reply else { return }
         state.mark("done", at: now)
         reply = nil
+        // The idle timeout counts from when the client has played the reply to its end.
+        let unplayedMs = state.modality == .audio ? state.audioMs - state.playedMs(at: now) : 0
+        idleSince = receivedSamples + unplayedMs * Self.sampleRate / 1000
         lastReply = state
         if !closed { actions.append(.prepare(history)) }
         var summary = ResponseSummary(id: state.id, itemID: state.itemID, status: status, spoken: spoken)

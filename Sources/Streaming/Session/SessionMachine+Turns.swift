@@ -25,6 +25,7 @@ extension SessionMachine {
             preRoll += samples
         }
         guard configuration.turnDetection != nil else { return }
+        checkIdleTimeout(now: now, into: &actions)
         for event in vad.process(samples) {
             switch event {
             case .speechStarted(let sample): speechStarted(at: sample, now: now, into: &actions)
@@ -36,6 +37,7 @@ extension SessionMachine {
     }
 
     mutating func speechStarted(at sample: Int, now: ContinuousClock.Instant, into actions: inout [SessionAction]) {
+        idleSince = nil
         let itemID = newID("item")
         turnItemID = itemID
         // The pre-roll ends at `receivedSamples`; the turn is its part from `sample` on.
@@ -49,6 +51,24 @@ extension SessionMachine {
         if reply != nil, configuration.turnDetection?.interruptResponse ?? true {
             cancelReply(reason: "turn_detected", now: now, into: &actions)
         }
+    }
+
+    /// `idle_timeout_ms` of silence after the last reply's audio: an empty turn is committed and
+    /// answered (the reasoner is told how long the user has been quiet), as the API does.
+    mutating func checkIdleTimeout(now: ContinuousClock.Instant, into actions: inout [SessionAction]) {
+        guard let timeout = configuration.turnDetection?.idleTimeoutMs, let since = idleSince, configuration.kind == .realtime,
+              turnItemID == nil, reply == nil, speculation == nil, transcribing == 0,
+              receivedSamples - since >= timeout * Self.sampleRate / 1000 else { return }
+        idleSince = nil
+        let itemID = newID("item")
+        emit(.timeoutTriggered(itemID: itemID, audioStartMs: since * 1000 / Self.sampleRate, audioEndMs: receivedSamples * 1000 / Self.sampleRate),
+             into: &actions)
+        commitItem(itemID, into: &actions)
+        emit(.itemDone(ConversationItem(id: itemID, kind: .userAudio(transcript: "")), previousItemID: nil), into: &actions)
+        spokenItems.insert(itemID)
+        var request = history
+        request.appendUser("(silence for \(timeout / 1000) seconds)")
+        startReply(conversation: request, evidence: nil, reference: now, transcriptFinal: nil, audio: nil, into: &actions)
     }
 
     mutating func speechStopped(at sample: Int, now: ContinuousClock.Instant, into actions: inout [SessionAction]) {

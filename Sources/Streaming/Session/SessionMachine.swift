@@ -47,6 +47,9 @@ public struct SessionMachine: Sendable {
     var speculation: Speculation?
     /// The last item shown to the client (`previous_item_id` of the next).
     var lastItemID: String?
+    /// Where the silence after the last reply's audio began, in received samples (for
+    /// `idle_timeout_ms`); nil while the user speaks or nothing was said yet.
+    var idleSince: Int?
     /// User items that were spoken (retrieved as audio items with their transcript).
     var spokenItems: Set<String> = []
     var counter = 0
