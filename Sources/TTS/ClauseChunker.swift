@@ -11,13 +11,27 @@
 public struct ClauseChunker: Sendable {
     public var minimumClauseCharacters = 40
     public var minimumFirstCharacters = 12
-    /// The first piece is cut at a space once it is this long without punctuation ("The answer
-    /// to this classic question is …"): the listener is waiting for it. Later pieces wait for
-    /// punctuation, which sounds better, since they are ready before the audio ahead of them ends.
+    /// The first piece is cut early once it is this long without punctuation ("The answer to this
+    /// classic question is …"): the listener is waiting for it. It is cut where a phrase begins
+    /// (before "and", "because", "while", a preposition, …), never inside one ("…while I am" +
+    /// "away." sounds like two sentences). Later pieces wait for punctuation, which sounds
+    /// better, since they are ready before the audio ahead of them ends.
     public var maximumFirstCharacters = 32
+    /// A first piece with no phrase boundary at all is cut at its last whole word once it is this
+    /// long (the listener should not wait for the whole sentence).
+    public var firstCutWithoutBoundary = 72
+    /// Whether the first piece is cut before punctuation at all: not for a text that is already
+    /// complete (`StreamingSpeech.say`), which is spoken in its own clauses.
+    public var cutsFirstPieceEarly = true
     private var buffer = ""
     private var emittedAny = false
 
+    /// Words that open a phrase: a first piece may end just before one of them.
+    static let phraseOpeners: Set<String> = [
+        "and", "but", "or", "so", "because", "while", "when", "where", "if", "that", "which", "who", "although", "though",
+        "unless", "until", "since", "after", "before", "as", "than", "to", "in", "on", "at", "for", "with", "from", "of",
+        "about", "into", "by", "during", "without", "through", "like",
+    ]
     static let abbreviations: Set<String> = ["mr", "mrs", "ms", "dr", "prof", "st", "vs", "etc", "e.g", "i.e", "approx", "no", "jr", "sr"]
 
     public init() {}
@@ -61,9 +75,18 @@ public struct ClauseChunker: Sendable {
                 if i + 1 >= needed { return buffer.index(buffer.startIndex, offsetBy: offset) }
             }
         }
-        // The first piece, long enough and still without punctuation: cut after its last complete word.
-        if !emittedAny, chars.count > maximumFirstCharacters,
-           let space = chars.lastIndex(of: " "), space >= minimumFirstCharacters {
+        guard !emittedAny, cutsFirstPieceEarly, chars.count > maximumFirstCharacters else { return nil }
+        // The first piece, long enough and still without punctuation: cut before the first
+        // phrase-opening word that is complete (a space after it) and leaves enough before it.
+        var wordStart = 0
+        for (i, c) in chars.enumerated() where c == " " {
+            defer { wordStart = i + 1 }
+            guard wordStart >= minimumFirstCharacters, i > wordStart else { continue }
+            let word = String(chars[wordStart..<i]).lowercased()
+            if Self.phraseOpeners.contains(word) { return buffer.index(buffer.startIndex, offsetBy: wordStart) }
+        }
+        // No boundary in sight: at some length the listener has waited enough; the last whole word.
+        if chars.count > firstCutWithoutBoundary, let space = chars.lastIndex(of: " "), space >= minimumFirstCharacters {
             return buffer.index(buffer.startIndex, offsetBy: space + 1)
         }
         return nil

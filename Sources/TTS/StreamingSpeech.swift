@@ -99,6 +99,14 @@ public final class StreamingSpeech: @unchecked Sendable {
         if added { wake.signal() }
     }
 
+    /// Speaks a text that is already complete (`speak`): its first clause is not cut early,
+    /// since nothing is being waited for, and the text ends with it.
+    public func say(_ text: String) {
+        state.withLock { $0.chunker.cutsFirstPieceEarly = false }
+        feed(text)
+        finish()
+    }
+
     /// Ends the text: the rest becomes the last clause. `waitUntilDone` then returns once it
     /// has been spoken.
     /// Calling it again does nothing (an engine may end its answer before its reply ends).

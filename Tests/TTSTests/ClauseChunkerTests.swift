@@ -39,12 +39,28 @@ import TTS
         #expect(Self.chunks(["", "  "]).isEmpty)
     }
 
-    @Test func aFirstPieceWithoutPunctuationIsCutAtAWordOnceLongEnough() {
+    @Test func aFirstPieceWithoutPunctuationIsCutWhereAPhraseBegins() {
         // Streamed word by word, as a model writes it.
         let words = "The answer to this classic question is that the sky scatters blue light the most.".split(separator: " ")
         let out = Self.chunks(words.map { $0 + " " })
-        #expect(out.first == "The answer to this classic question", "\(out)")
+        #expect(out.first == "The answer to this classic question is", "\(out)")
         #expect(out.joined(separator: " ") == words.joined(separator: " "))
         #expect(out.count == 2, "later pieces wait for punctuation: \(out)")
+    }
+
+    @Test func aFirstPieceIsNeverCutInsideAPhrase() {
+        // Tokens as a model writes them: "away" arrives in two parts.
+        let out = Self.chunks(["I will water ", "your plants ", "while I am a", "way. See you", " soon."])
+        #expect(out == ["I will water your plants", "while I am away.", "See you soon."], "\(out)")
+        // No phrase boundary at all: cut at a whole word only once the listener has waited long.
+        let parts = ["Seven hundred twenty three thousand four hundred fifty six ", "apples ", "seems ", "quite ", "plenty ", "now."]
+        let long = Self.chunks(parts)
+        #expect(long.count == 2 && (long.first?.count ?? 0) > 60, "\(long)")
+        #expect(long.joined(separator: " ") == parts.joined())
+    }
+
+    @Test func aCompleteTextIsSpokenInItsOwnClauses() {
+        let out = Self.chunks(["I will water your plants while I am away and feed the cat every morning."], { $0.cutsFirstPieceEarly = false })
+        #expect(out == ["I will water your plants while I am away and feed the cat every morning."])
     }
 }

@@ -70,8 +70,7 @@ struct SpeakCommand: ParsableCommand {
             if let player { _ = player.ring.write(chunk.samples) }
             logger.debug("chunk", metadata: ["index": "\(chunk.index)", "text": "\(chunk.text)", "ms": "\(Int(chunk.synthesisSeconds * 1000))"])
         }
-        speech.feed(input)
-        speech.finish()
+        speech.say(input)
         if let failure = speech.waitUntilDone() { throw failure }
         let elapsed = (ContinuousClock.now - started).seconds
         speech.close()
