@@ -52,6 +52,9 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let status = services.count == 1 ? "serving; no local audio" : "serving, with local audio"
+        if let wyoming = config.wyoming {
+            services.append(.init(service: WyomingServer(settings: wyoming, services: models, defaults: defaults, logger: logger)))
+        }
         services.append(.init(service: SystemdService(status: status, ready: ready, logger: logger)))
 
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

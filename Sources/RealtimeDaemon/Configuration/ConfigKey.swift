@@ -125,12 +125,22 @@ extension ConfigKey {
     static let remoteRetries = ConfigKey(name: "remote.retries", defaultValue: "2",
         kind: .integer(0...10), help: "Retries of a request that failed before its first token (connect errors, 429, 5xx).")
 
+    static let wyomingEnabled = ConfigKey(name: "wyoming.enabled", defaultValue: "off",
+        kind: .choice(["off", "on"]), help: "Serve the Wyoming protocol for Home Assistant (speech to text, text to speech, conversation); docs/home-assistant.md.")
+    static let wyomingHost = ConfigKey(name: "wyoming.host", defaultValue: "127.0.0.1",
+        kind: .string, help: "Address of the Wyoming service. Wyoming has no authentication: use loopback or a trusted network (0.0.0.0 for Home Assistant on another machine).")
+    static let wyomingPort = ConfigKey(name: "wyoming.port", defaultValue: "10300",
+        kind: .integer(0...65_535), help: "TCP port of the Wyoming service (0: any free port).")
+    static let wyomingMaxConnections = ConfigKey(name: "wyoming.max_connections", defaultValue: "16",
+        kind: .integer(1...1_000), help: "Wyoming clients at once; more get an error and are closed.")
+
     static let all: [ConfigKey] = [
         logLevel, modelsDir, audioEnabled, captureDevice, playbackDevice, captureRate, playbackRate,
         periodMs, bufferPeriods, alsaConfig, engineThreads, serverHost, serverPort, serverToken, serverTokenFile, allowedOrigins,
         maxSessions, maxConnections, sessionIdleTimeout, maxMessageKB, replyMode, thinkSegmentTokens, responseSegmentTokens, maxReasoningTokens,
         replyEngine, remoteURL, remoteModel, remoteAPIKey, remoteInput, remoteConnectTimeout, remoteFirstTokenTimeout,
         remoteIdleTimeout, remoteMaxConcurrent, remoteRetries, remoteTemperature,
+        wyomingEnabled, wyomingHost, wyomingPort, wyomingMaxConnections,
     ]
 
     static func named(_ name: String) -> ConfigKey? { all.first { $0.name == name } }

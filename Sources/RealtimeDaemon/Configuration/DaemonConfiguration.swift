@@ -20,6 +20,8 @@ struct DaemonConfiguration {
     var reply: ReplySettings
     /// The remote reasoner, when `reply.engine` is `remote`.
     var remote: RemoteEngineSettings?
+    /// The Wyoming service, when `wyoming.enabled` is on.
+    var wyoming: WyomingServer.Settings?
 
     /// The HTTP/WebSocket server's settings.
     struct ServerSettings {
@@ -89,6 +91,10 @@ struct DaemonConfiguration {
         if server.token == nil, !server.isLoopback {
             throw .invalidValue(key: ConfigKey.serverHost.name, value: server.host, source: resolved.source(.serverHost).description,
                                 problem: "listening beyond loopback needs a token (set server.token or RTD_SERVER_TOKEN)")
+        }
+        if resolved.string(.wyomingEnabled) == "on" {
+            wyoming = WyomingServer.Settings(host: resolved.string(.wyomingHost), port: resolved.integer(.wyomingPort),
+                                             maxConnections: resolved.integer(.wyomingMaxConnections))
         }
         reply = ReplySettings()
         reply.mode = ReplyMode(rawValue: resolved.string(.replyMode)) ?? .speakFirst
