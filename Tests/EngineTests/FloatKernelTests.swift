@@ -149,6 +149,26 @@ import Testing
         }
     }
 
+    @Test func float16WideningAndIntegerConversionsEqualThePortableOnes() {
+        // Every float16 bit pattern, sixteen at a time (NaNs compared by bits too).
+        var halves = (0..<65_536).map { Float16(bitPattern: UInt16($0)) }
+        halves.withUnsafeMutableBufferPointer { all in
+            for start in stride(from: 0, to: all.count, by: 16) {
+                let p = UnsafePointer(all.baseAddress! + start)
+                let fast = VectorConversions.widen(p), portable = VectorConversions.widenPortably(p)
+                let same = (0..<16).allSatisfy { fast[$0].bitPattern == portable[$0].bitPattern }
+                if !same { Issue.record("widening differs from bit pattern \(start)"); return }
+            }
+        }
+        // Integers within the block lanes' range (|v| < 2^22), where both are exact.
+        var rng = SplitMix64(seed: 5)
+        for _ in 0..<2_000 {
+            let v = SIMD16<Int32>((0..<16).map { _ in Int32(truncatingIfNeeded: Int64(bitPattern: rng.next()) % (1 << 22)) })
+            #expect(VectorConversions.float(v) == VectorConversions.floatPortably(v))
+            #expect(VectorConversions.float(v) == SIMD16<Float>(v))
+        }
+    }
+
     @Test func rowsAreNormalisedAsOneAtATime() {
         var rng = SplitMix64(seed: 19)
         let count = 96
