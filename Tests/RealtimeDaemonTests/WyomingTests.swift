@@ -35,7 +35,8 @@ import TestSupport
         let info = result["info"] as? [String: Any] ?? [:]
         #expect(!(info["asr"] as? [String] ?? []).isEmpty && !(info["tts"] as? [String] ?? []).isEmpty && !(info["handle"] as? [String] ?? []).isEmpty,
                 "\(info)")
-        #expect(info["tts_streaming"] as? Bool == true)
+        #expect(info["tts_streaming"] as? Bool == true && info["asr_streaming"] as? Bool == true)
+        #expect(result["transcript_stream"] as? [String] == ["transcript-start", "transcript", "transcript-stop"], "\(result["transcript_stream"] ?? "")")
         // The same recogniser as the command line, on the same file.
         let expected = try await Self.transcribeCommand(wav)
         #expect((result["transcript"] as? String) == expected.trimmingCharacters(in: .whitespaces), "\(result["transcript"] ?? "") vs \(expected)")

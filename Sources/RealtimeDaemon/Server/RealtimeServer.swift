@@ -99,7 +99,15 @@ struct RealtimeServer: Service {
                     metrics.sessionsRefused.increment()
                     let error = ServerEvent.error(.overloaded("\(maxSessions) sessions are open (server.max_sessions); try again later"))
                     if let text = error.encoded(eventID: "evt_1", extensions: []) { try await outbound.write(.text(text)) }
-                    try await outbound.close(.unknown(1013), reason: "overloaded")
+                    // The close waits until the client has had the error (it closes, or 2 s pass):
+                    // some clients drop a message that a close frame follows closely.
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask { for try await _ in inbound {} }
+                        group.addTask { try await Task.sleep(for: .seconds(2)) }
+                        _ = try await group.next()
+                        group.cancelAll()
+                    }
+                    try? await outbound.close(.unknown(1013), reason: "overloaded")
                     return
                 }
                 metrics.sessionsTotal.increment()

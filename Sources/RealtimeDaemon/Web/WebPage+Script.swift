@@ -253,6 +253,12 @@ extension WebPage {
 
     function isPlaying() { return !!(state.reply && !state.reply.stopped && state.ctx && state.reply.playHead > state.ctx.currentTime); }
 
+    /// A reply the user may be talking over: audio still queued, or more of it still to come (a
+    /// slow machine leaves gaps between clauses, and speech in a gap interrupts it just the same).
+    function isReplyUnderway() {
+      return !!(state.reply && !state.reply.stopped && state.reply.segments.length > 0 && (!state.reply.done || isPlaying()));
+    }
+
     /// Stops the reply at once; on a barge-in, tells the server how much of it was heard.
     function stopPlayback(bargeIn) {
       const reply = state.reply;
@@ -278,7 +284,7 @@ extension WebPage {
           setStatus("listening", "listening");
           break;
         case "input_audio_buffer.speech_started":
-          if (isPlaying()) stopPlayback(true);           // barge-in: silence the reply at once
+          if (isReplyUnderway()) stopPlayback(true);     // barge-in: silence the reply at once
           state.current = newTurn();
           break;
         case "conversation.item.input_audio_transcription.delta":
@@ -321,6 +327,7 @@ extension WebPage {
           withTurn({ response_id: event.response_id }, (t) => { t.serverTimings = event.timings_ms || {}; });
           break;
         case "response.done":
+          if (state.reply && state.reply.id === event.response.id) state.reply.done = true;
           withTurn({ response_id: event.response.id }, (t) => { t.status = event.response.status; });
           if (state.current && state.current.responseId === event.response.id) state.current = null;
           break;
@@ -444,7 +451,7 @@ extension WebPage {
       const text = $("typed-text").value.trim();
       if (!text) return;
       if (!state.ws) { notice("Press “Start talking” first: typed messages go over the same connection."); return; }
-      if (isPlaying()) stopPlayback(true);
+      if (isReplyUnderway()) stopPlayback(true);
       state.current = newTurn(text);
       send({ type: "conversation.item.create", item: { type: "message", role: "user", content: [{ type: "input_text", text }] } });
       send({ type: "response.create" });

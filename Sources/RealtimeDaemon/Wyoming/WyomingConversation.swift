@@ -3,6 +3,7 @@ import Dispatch
 import Engine
 import Foundation
 import Streaming
+import Synchronization
 import TTS
 
 /// 16-bit mono audio at `rate`, as Wyoming's audio events describe it.
@@ -27,6 +28,8 @@ final class WyomingConversation: @unchecked Sendable {
     private var format: (rate: Int, width: Int, channels: Int)?
     private var resampler: Resampler?
     private var language: String? = "en"
+    /// The utterance's words while it is still coming (`transcript-chunk`s).
+    private var partials: PartialTranscripts?
     /// The synthesis that `synthesize-start` began, fed by `synthesize-chunk`.
     private var streamedSpeech: StreamingSpeech?
 
@@ -67,6 +70,7 @@ final class WyomingConversation: @unchecked Sendable {
     }
 
     func close() {
+        partials?.close()
         streamedSpeech?.cancel()
         streamedSpeech?.close()
         streamedSpeech = nil
@@ -83,6 +87,16 @@ final class WyomingConversation: @unchecked Sendable {
         format = (rate, width, channels)
         resampler = rate == VoiceActivityDetector.sampleRate ? nil : try? Resampler(from: rate, to: VoiceActivityDetector.sampleRate)
         audio = []
+        partials?.close()
+        partials = PartialTranscripts(transcriber: transcriber, scheduler: services.scheduler, emit: emit)
+        emit(WyomingEvent("transcript-start", language.map { ["language": $0] } ?? [:]))
+    }
+
+    /// The recogniser with the language the client asked for.
+    private var transcriber: WhisperTranscriber {
+        var options = services.transcriber.options
+        options.language = language
+        return WhisperTranscriber(model: services.transcriber.model, options: options)
     }
 
     private func appendAudio(_ event: WyomingEvent) {
@@ -98,15 +112,20 @@ final class WyomingConversation: @unchecked Sendable {
         if format.channels > 1 { samples = SampleConversion.downmix(interleaved: samples, channels: format.channels) }
         if let resampler { samples = (try? resampler.process(samples)) ?? [] }
         audio += samples
+        partials?.append(samples)
     }
 
+    /// The final transcript is the whole utterance transcribed once more (as `realtime-daemon
+    /// transcribe` would), after the streamed chunks; then the stream ends (Wyoming's order:
+    /// `transcript-start`, `transcript-chunk`…, `transcript`, `transcript-stop`).
     private func transcribe() async {
         let samples = audio
+        let streamed = partials != nil
         audio = []
         format = nil
-        var options = services.transcriber.options
-        options.language = language
-        let transcriber = WhisperTranscriber(model: services.transcriber.model, options: options)
+        partials?.close()
+        partials = nil
+        let transcriber = self.transcriber
         let scheduler = services.scheduler
         let result: Result<Transcript, EngineError> = await Self.offPool {
             let (_, outcome) = scheduler.perform(.finalTranscript) {
@@ -120,6 +139,7 @@ final class WyomingConversation: @unchecked Sendable {
         case .failure(let error):
             emit(.error("transcription failed: \(error)", code: "transcription_failed"))
         }
+        if streamed { emit(WyomingEvent("transcript-stop")) }
     }
 
     // MARK: Text to speech
@@ -200,5 +220,36 @@ final class WyomingConversation: @unchecked Sendable {
         await withCheckedContinuation { continuation in
             DispatchQueue.global(qos: .userInitiated).async { continuation.resume(returning: work()) }
         }
+    }
+}
+
+/// Settled words of an utterance as it arrives, sent as `transcript-chunk`s by the streaming
+/// recogniser (the one the sessions listen with); nothing is sent once it is closed.
+private final class PartialTranscripts: Sendable {
+    /// The text sent so far, and whether sending has ended.
+    private final class Sent: Sendable {
+        let state = Mutex((text: "", closed: false))
+    }
+    private let streaming: StreamingTranscriber
+    private let sent = Sent()
+
+    init(transcriber: WhisperTranscriber, scheduler: EngineScheduler, emit: @escaping @Sendable (WyomingEvent) -> Void) {
+        let sent = self.sent
+        streaming = StreamingTranscriber(transcriber: transcriber, scheduler: scheduler) { hypothesis in
+            let text = hypothesis.confirmedText
+            let delta = sent.state.withLock { s -> String? in
+                guard !s.closed, text.count > s.text.count, text.hasPrefix(s.text) else { return nil }
+                defer { s.text = text }
+                return String(text.dropFirst(s.text.count))
+            }
+            if let delta { emit(WyomingEvent("transcript-chunk", ["text": delta])) }
+        }
+    }
+
+    func append(_ samples: [Float]) { streaming.append(samples) }
+
+    func close() {
+        sent.state.withLock { $0.closed = true }
+        streaming.close()
     }
 }

@@ -19,7 +19,7 @@ enum WyomingInfo {
             "description": "Whisper (CTranslate2 weights)", "version": NSNull(),
             "languages": vocabulary.isMultilingual ? vocabulary.languages.map(\.code) : ["en"],
         ] as [String: Any]]
-        asr["supports_transcript_streaming"] = false
+        asr["supports_transcript_streaming"] = true
         var info: [String: Any] = ["asr": [asr], "wake": [Any](), "intent": [Any](), "satellite": NSNull()]
         if let voice {
             var tts = program("Piper VITS voices in Swift on OpenBLAS (the daemon's voice)")

@@ -45,6 +45,7 @@ async def main(host, port, path):
         await client.write_event(Describe().event())
         info = Info.from_event((await until(client, "info"))[-1])
         result["info"] = {"asr": [m.name for p in info.asr for m in p.models], "tts": [v.name for p in info.tts for v in p.voices],
+                          "asr_streaming": any(p.supports_transcript_streaming for p in info.asr),
                           "handle": [m.name for p in info.handle for m in p.models],
                           "tts_streaming": any(p.supports_synthesize_streaming for p in info.tts)}
 
@@ -55,8 +56,13 @@ async def main(host, port, path):
             await client.write_event(AudioChunk(rate=rate, width=2, channels=1, audio=pcm[i:i + 2048]).event())
         started = time.monotonic()
         await client.write_event(AudioStop().event())
-        result["transcript"] = Transcript.from_event((await until(client, "transcript"))[-1]).text
+        events = await until(client, "transcript-stop")
+        final = [e for e in events if e.type == "transcript"]
+        result["transcript"] = Transcript.from_event(final[-1]).text if final else ""
         result["transcript_ms"] = round((time.monotonic() - started) * 1000)
+        # Wyoming's streaming order: transcript-start, transcript-chunk…, transcript, transcript-stop.
+        kinds = [e.type for e in events if e.type.startswith("transcript")]
+        result["transcript_stream"] = [kinds[0], kinds[-2], kinds[-1]] if len(kinds) >= 3 else kinds
 
         # Text to speech, whole.
         text = "Hello there, how can I help you today?"
