@@ -107,9 +107,10 @@ import TestSupport
     @Test func talkingOverTheReplyStopsPlaybackAndTruncatesIt() async throws {
         let server = try await LiveServer.start()
         // A question with a long answer (the whole reply budget, ~20 s of speech), then, while the
-        // answer plays, the user talks again: 6 s later, so that a reply started late on a busy
-        // machine is still playing, and a short one cannot be over already.
-        let audio = silence24k(0.5) + (try await LiveModels.question("Tell me a long story about the moon.")) + silence24k(6)
+        // answer plays, the user talks again: 9 s later, so that a reply started late on a machine
+        // half as fast (with Chromium on the same cores: up to ~6 s) is still playing, and a short
+        // one cannot be over already.
+        let audio = silence24k(0.5) + (try await LiveModels.question("Tell me a long story about the moon.")) + silence24k(9)
             + (try await LiveModels.question("Wait, tell me about Mars instead.")) + silence24k(2)
         let result = try await Self.browse(server, fragment: "", audio: audio, scenario: "barge-in", format: "pcm", screenshot: "barge-in.png")
         #expect(result["format"] as? String == "pcm")

@@ -67,6 +67,9 @@ async def main(url, path):
                     if server_event.get("type") == "response.done":
                         response = server_event["response"]
                         result["responses"].append(response["status"])
+                        # The response that made the call may end after the SDK ran the tool.
+                        if any(o["type"] == "function_call" for o in response["output"]):
+                            continue
                         if result["tool_outputs"] and answer_response is None:
                             answer_response = response
                             message = next((o for o in response["output"] if o["type"] == "message"), None)
