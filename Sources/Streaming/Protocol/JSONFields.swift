@@ -40,6 +40,14 @@ struct JSONFields {
         return Int(d)
     }
 
+    /// A token limit: 1…4096, or "inf" (the API's default, which many clients send as is) as 4096.
+    func optionalTokenLimit(_ key: String) throws(ProtocolError) -> Int? {
+        if (object[key] as? String) == "inf" { return 4096 }
+        guard let tokens = try optionalInt(key) else { return nil }
+        guard (1...4096).contains(tokens) else { throw .invalidValue(path(key), "must be 1…4096 or \"inf\"") }
+        return tokens
+    }
+
     func optionalBool(_ key: String) throws(ProtocolError) -> Bool? {
         guard let value = object[key], !(value is NSNull) else { return nil }
         guard let n = value as? NSNumber, Self.isBool(n) else { throw .invalidValue(path(key), "expected true or false") }

@@ -26,12 +26,7 @@ public struct ResponseOptions: Sendable, Equatable {
         }
         if let tools = try r.optionalArray("tools") { o.tools = try ToolParsing.tools(tools, path: r.path("tools")) }
         if let choice = r.object["tool_choice"] { o.toolChoice = try ToolParsing.choice(choice, path: r.path("tool_choice")) }
-        if (r.object["max_output_tokens"] as? String) == "inf" {
-            o.maxOutputTokens = 4096
-        } else if let tokens = try r.optionalInt("max_output_tokens") {
-            guard (1...4096).contains(tokens) else { throw .invalidValue(r.path("max_output_tokens"), "must be 1…4096 or \"inf\"") }
-            o.maxOutputTokens = tokens
-        }
+        o.maxOutputTokens = try r.optionalTokenLimit("max_output_tokens")
         if let conversation = try r.optionalString("conversation") {
             guard conversation == "auto" || conversation == "none" else {
                 throw .invalidValue(r.path("conversation"), "expected \"auto\" or \"none\" (got \"\(conversation.prefix(40))\")")

@@ -70,12 +70,7 @@ public struct SessionConfiguration: Sendable, Equatable {
         if let instructions = try s.optionalString("instructions") {
             next.instructions = try ClientEvent.checkLength(instructions, "session.instructions")
         }
-        // "inf" is the API's default, which many clients send as is.
-        if (s.object["max_output_tokens"] as? String) == "inf" {
-            next.maxOutputTokens = 4096
-            next.reply.maxAnswerTokens = 4096
-        } else if let tokens = try s.optionalInt("max_output_tokens") {
-            guard (1...4096).contains(tokens) else { throw .invalidValue("session.max_output_tokens", "must be 1…4096 or \"inf\"") }
+        if let tokens = try s.optionalTokenLimit("max_output_tokens") {
             next.maxOutputTokens = tokens
             next.reply.maxAnswerTokens = tokens
         }
