@@ -55,8 +55,7 @@ struct ChatCompletionRequest {
         var request = Self(model: model, messages: messages, maxTokens: maxTokens, temperature: temperature)
         if !tools.isEmpty {
             request.extra["tools"] = tools.map { tool -> [String: Any] in
-                let schema = (try? JSONSerialization.jsonObject(with: Data(tool.parameters.utf8))) ?? [String: Any]()
-                return ["type": "function", "function": ["name": tool.name, "description": tool.description, "parameters": schema]]
+                ["type": "function", "function": ["name": tool.name, "description": tool.description, "parameters": tool.schema]]
             }
             request.extra["tool_choice"] = switch toolChoice {
             case .auto: "auto" as Any

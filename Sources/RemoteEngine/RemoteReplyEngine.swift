@@ -174,7 +174,7 @@ final class RemoteReplyContext: ReplyContext {
                     calls[part.index] = entry
                     return entry
                 }
-                sink.add(ReplyEvent.functionCall(FunctionCallDelta(index: part.index, callID: known.id, name: known.name, arguments: part.arguments)))
+                sink.add(ReplyEvent.functionCall(FunctionCallDelta(callID: known.id, name: known.name, arguments: part.arguments)))
             }
         }
         for piece in splitter.withLock({ $0.finish() }) { sink.add(piece: piece) }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A function the model may call: the API's `tools` entry of type `function`.
 public struct ToolDefinition: Sendable, Equatable {
     public var name: String
@@ -9,6 +11,11 @@ public struct ToolDefinition: Sendable, Equatable {
         self.name = name
         self.description = description
         self.parameters = parameters
+    }
+
+    /// The schema as a JSON object, for a request or an event that carries it.
+    public var schema: Any {
+        (try? JSONSerialization.jsonObject(with: Data(parameters.utf8))) ?? [String: Any]()
     }
 }
 
@@ -36,16 +43,14 @@ public enum ToolChoice: Sendable, Equatable {
     }
 }
 
-/// Part of a function call as the model streams it: the call's place among the reply's calls,
-/// its id and name (known from its first part on) and more of its arguments.
+/// Part of a function call as the model streams it: the call's id and name (known from its first
+/// part on; the id tells the reply's calls apart) and more of its arguments.
 public struct FunctionCallDelta: Sendable, Equatable {
-    public var index: Int
     public var callID: String
     public var name: String
     public var arguments: String
 
-    public init(index: Int, callID: String, name: String, arguments: String) {
-        self.index = index
+    public init(callID: String, name: String, arguments: String) {
         self.callID = callID
         self.name = name
         self.arguments = arguments

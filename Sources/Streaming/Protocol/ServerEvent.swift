@@ -149,9 +149,14 @@ public struct ResponseSummary: Sendable, Equatable {
     public var mode = ""
     /// Started at a pause, before the turn's end was confirmed.
     public var speculative = false
-    /// The functions the response called, each its own output item after the message; a call
-    /// whose arguments are not whole JSON (cut by the token limit or a cancellation) is incomplete.
-    public var calls: [(itemID: String, call: FunctionCall, complete: Bool)] = []
+    /// A function the response called: its own output item after the message. A call whose
+    /// arguments are not whole JSON (cut by the token limit or a cancellation) is incomplete.
+    public struct Call: Sendable, Equatable {
+        public var itemID: String
+        public var call: FunctionCall
+        public var complete: Bool
+    }
+    public var calls: [Call] = []
     /// The client's labels from `response.create`.
     public var metadata: [String: String]?
 
@@ -169,15 +174,6 @@ public struct ResponseSummary: Sendable, Equatable {
     /// The response's output items, in order: its message, then its function calls.
     var output: [ConversationItem] {
         [item] + calls.map { ConversationItem(id: $0.itemID, kind: .functionCall($0.call), status: status == .completed && $0.complete ? .completed : .incomplete) }
-    }
-
-    public static func == (a: Self, b: Self) -> Bool {
-        a.id == b.id && a.itemID == b.itemID && a.status == b.status && a.reason == b.reason && a.failure == b.failure && a.spoken == b.spoken
-            && a.modality == b.modality && a.outputTokens == b.outputTokens && a.reasoningTokens == b.reasoningTokens
-            && a.inputTokens == b.inputTokens && a.timingsMs == b.timingsMs && a.audioMs == b.audioMs && a.mode == b.mode
-            && a.speculative == b.speculative && a.calls.map(\.itemID) == b.calls.map(\.itemID) && a.calls.map(\.call) == b.calls.map(\.call)
-            && a.calls.map(\.complete) == b.calls.map(\.complete)
-            && a.metadata == b.metadata
     }
 }
 

@@ -54,8 +54,7 @@ enum ToolParsing {
     /// The `tools` array as the session reports it.
     static func json(_ tools: [ToolDefinition]) -> [any Sendable] {
         tools.map { tool -> [String: any Sendable] in
-            let schema = (try? JSONSerialization.jsonObject(with: Data(tool.parameters.utf8))).map { JSONValue($0) } ?? JSONValue([String: Any]())
-            return ["type": "function", "name": tool.name, "description": tool.description, "parameters": schema]
+            ["type": "function", "name": tool.name, "description": tool.description, "parameters": JSONValue(tool.schema)]
         }
     }
 }

@@ -160,12 +160,7 @@ extension SessionMachine {
         guard let state = reply, state.id == id else { return }
         if outcome.status == .completed, failure == nil {
             let spoken = state.answer.trimmingCharacters(in: .whitespacesAndNewlines)
-            if !state.outOfBand {
-                if !spoken.isEmpty { history.appendAssistant(spoken, itemID: state.itemID) }
-                for call in state.calls where Self.isWholeJSON(call.call.arguments) {
-                    history.append(ChatMessage(role: .assistant, content: "", itemID: call.itemID, functionCall: call.call))
-                }
-            }
+            if !spoken.isEmpty, !state.outOfBand { history.appendAssistant(spoken, itemID: state.itemID) }
             endReply(status: .completed, reason: nil, failure: nil, spoken: spoken, outcome: outcome, now: now, into: &actions)
         } else if outcome.status == .cancelled, failure == nil {
             cancelReply(reason: "client_cancelled", now: now, into: &actions)
@@ -199,6 +194,13 @@ extension SessionMachine {
         let unplayedMs = state.modality == .audio ? state.audioMs - state.playedMs(at: now) : 0
         idleSince = receivedSamples + unplayedMs * Self.sampleRate / 1000
         lastReply = state
+        // A completed reply's whole calls join the conversation after what it said.
+        let calls = state.calls.map { ResponseSummary.Call(itemID: $0.itemID, call: $0.call, complete: Self.isWholeJSON($0.call.arguments)) }
+        if status == .completed, !state.outOfBand {
+            for call in calls where call.complete {
+                history.append(ChatMessage(role: .assistant, content: "", itemID: call.itemID, functionCall: call.call))
+            }
+        }
         if !closed { actions.append(.prepare(history)) }
         var summary = ResponseSummary(id: state.id, itemID: state.itemID, status: status, spoken: spoken)
         summary.reason = reason
@@ -212,7 +214,7 @@ extension SessionMachine {
         summary.speculative = state.wasSpeculative
         summary.modality = state.modality
         summary.metadata = state.metadata
-        summary.calls = state.calls.map { ($0.itemID, $0.call, Self.isWholeJSON($0.call.arguments)) }
+        summary.calls = calls
         let part = state.part
         let item = summary.item
         var closing: [SessionOutput] = [.event(.reasoningDone(part, text: state.reasoning))]
