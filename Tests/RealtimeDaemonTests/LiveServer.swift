@@ -277,6 +277,26 @@ func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thro
     }
 }
 
+/// Runs a program to its end off the cooperative pool; returns its exit status, standard output
+/// and standard error (written to a file, so that neither pipe can fill up and stall it).
+func runToEnd(_ executable: URL, _ arguments: [String]) async throws -> (status: Int32, out: Data, err: String) {
+    try await offPool {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let errFile = FileManager.default.temporaryDirectory.appendingPathComponent("child-\(UUID().uuidString).err")
+        FileManager.default.createFile(atPath: errFile.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: errFile) }
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = try FileHandle(forWritingTo: errFile)
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, data, (try? String(contentsOf: errFile, encoding: .utf8)) ?? "")
+    }
+}
+
 /// The audio from its first to its last sample louder than −40 dBFS.
 func trimSilence(_ audio: [Float]) -> [Float] {
     guard let first = audio.firstIndex(where: { abs($0) > 0.01 }), let last = audio.lastIndex(where: { abs($0) > 0.01 }) else { return [] }

@@ -11,23 +11,10 @@ import TestSupport
     static func runClient(_ name: String, _ arguments: [String]) async throws -> (status: Int32, result: [String: Any], output: String) {
         #expect(FileManager.default.isExecutableFile(atPath: TestPython.path), "run scripts/test.sh (it installs the clients) or set RTD_TEST_PYTHON")
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Clients/\(name)").path
-        let (status, out, err) = try await offPool { () throws -> (Int32, Data, Data) in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: TestPython.path)
-            process.arguments = [script] + arguments
-            let errors = FileManager.default.temporaryDirectory.appendingPathComponent("client-\(UUID().uuidString).err")
-            FileManager.default.createFile(atPath: errors.path, contents: nil)
-            let out = Pipe()
-            process.standardOutput = out
-            process.standardError = try FileHandle(forWritingTo: errors)
-            try process.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, data, (try? Data(contentsOf: errors)) ?? Data())
-        }
-        let text = String(decoding: out, as: UTF8.self)
+        let run = try await runToEnd(URL(fileURLWithPath: TestPython.path), [script] + arguments)
+        let text = String(decoding: run.out, as: UTF8.self)
         let result = (try? JSONSerialization.jsonObject(with: Data((text.split(separator: "\n").last ?? "").utf8))) as? [String: Any] ?? [:]
-        return (status, result, text + String(decoding: err.suffix(3_000), as: UTF8.self))
+        return (run.status, result, text + String(run.err.suffix(3_000)))
     }
 
     static func questionWAV(_ text: String) async throws -> String {

@@ -12,23 +12,8 @@ import Testing
     static func rtbench(_ arguments: [String]) async throws -> (status: Int32, out: String, err: String) {
         try #require(FileManager.default.isExecutableFile(atPath: binary.path),
                      "no rtbench beside realtime-daemon at \(binary.path); scripts/test.sh builds both")
-        return try await offPool {
-            let process = Process()
-            process.executableURL = binary
-            process.arguments = arguments
-            // Standard error (a progress line per turn) goes to a file, so neither pipe can fill up.
-            let errFile = FileManager.default.temporaryDirectory.appendingPathComponent("rtbench-\(UUID().uuidString).err")
-            FileManager.default.createFile(atPath: errFile.path, contents: nil)
-            let out = Pipe()
-            process.standardOutput = out
-            process.standardError = try FileHandle(forWritingTo: errFile)
-            try process.run()
-            let outText = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            let errText = (try? String(contentsOf: errFile, encoding: .utf8)) ?? ""
-            try? FileManager.default.removeItem(at: errFile)
-            return (process.terminationStatus, outText, errText)
-        }
+        let run = try await runToEnd(binary, arguments)
+        return (run.status, String(decoding: run.out, as: UTF8.self), run.err)
     }
 
     static func report(_ path: URL) throws -> [[String: Any]] {

@@ -268,19 +268,10 @@ import TestSupport
         let wav = FileManager.default.temporaryDirectory.appendingPathComponent("sdk-question-\(UUID().uuidString).wav").path
         try AudioFile.write(try await LiveModels.question(RealtimeServerTests.question), sampleRate: 24_000, to: wav)
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Clients/openai_sdk_turn.py").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestPython.path)
-        process.arguments = [script, "http://127.0.0.1:\(server.port)/v1", "sdk-token", wav]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let run = try await runToEnd(URL(fileURLWithPath: TestPython.path), [script, "http://127.0.0.1:\(server.port)/v1", "sdk-token", wav])
         await server.stop()
-        #expect(process.terminationStatus == 0, "\(String(decoding: data, as: UTF8.self)) \(errors)")
-        let result = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        #expect(run.status == 0, "\(String(decoding: run.out, as: UTF8.self)) \(run.err)")
+        let result = (try? JSONSerialization.jsonObject(with: run.out)) as? [String: Any] ?? [:]
         #expect((result["transcript"] as? String ?? "").lowercased().contains("capital"), "\(result)")
         #expect((result["audio_bytes"] as? Int ?? 0) > 24_000, "\(result)")
         #expect(!(result["answer"] as? String ?? "").isEmpty)

@@ -8,19 +8,9 @@ import TestSupport
 @Suite(.serialized) struct WyomingTests {
     /// `realtime-daemon transcribe --json`'s text for `path`.
     static func transcribeCommand(_ path: String) async throws -> String {
-        try await offPool { () throws -> String in
-            let process = Process()
-            process.executableURL = ServeTests.binary
-            process.arguments = ["transcribe", "--json", path]
-            let out = Pipe()
-            process.standardOutput = out
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            let line = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
-            return line?["text"] as? String ?? ""
-        }
+        let run = try await runToEnd(ServeTests.binary, ["transcribe", "--json", path])
+        let line = (try? JSONSerialization.jsonObject(with: run.out)) as? [String: Any]
+        return line?["text"] as? String ?? ""
     }
 
     @Test func homeAssistantsClientTranscribesSynthesisesAndGetsAnswers() async throws {
