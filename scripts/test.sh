@@ -4,14 +4,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v swift >/dev/null || { echo "error: Swift 6 toolchain not found on PATH (see README, Requirements)" >&2; exit 1; }
 scripts/install-system-packages.sh --with-browser
+scripts/start-avahi.sh
 # Clients and servers we did not write, for the live tests: the openai SDK's realtime client and
-# its Realtime types, the OpenAI Agents SDK, the wyoming client (Home Assistant's protocol),
-# Playwright to drive Debian's Chromium (its own browser downloads are not used), and llama.cpp's
-# OpenAI-compatible server for the remote engine (built from source by pip the first time).
+# its Realtime types, the OpenAI Agents SDK, the wyoming client (Home Assistant's protocol) and
+# python-zeroconf (how Home Assistant discovers services), Playwright to drive Debian's Chromium
+# (its own browser downloads are not used), and llama.cpp's OpenAI-compatible server for the
+# remote engine (built from source by pip the first time).
 venv="${RTD_TEST_VENV:-$HOME/.cache/realtime-daemon/test-venv}"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "openai>=2.0" "websockets>=13" numpy "playwright>=1.50" \
-  "llama-cpp-python[server]==0.3.36" "openai-agents>=0.24,<0.25" "wyoming>=1.10,<1.11"
+  "llama-cpp-python[server]==0.3.36" "openai-agents>=0.24,<0.25" "wyoming>=1.10,<1.11" "zeroconf>=0.130"
 export RTD_TEST_PYTHON="$venv/bin/python"
 # The same optimised build as command 1 (scripts/build.sh), so a machine set up with it
 # compiles only the test targets here.

@@ -63,6 +63,18 @@ import Testing
         }
     }
 
+    @Test func zeroconfNamesAreCheckedAndDefaultToTheHostName() throws {
+        let loader = ConfigurationLoader(environment: [:])
+        let dotted = try loader.load(file: nil, overrides: ["wyoming.enabled=on", "wyoming.zeroconf_name=kitchen.box"])
+        #expect(throws: ConfigurationError.self) { try DaemonConfiguration(dotted) }
+        let named = try DaemonConfiguration(loader.load(file: nil, overrides: ["wyoming.enabled=on", "wyoming.zeroconf_name=Kitchen box"]))
+        #expect(named.wyoming?.zeroconfName == "Kitchen box")
+        let unnamed = try DaemonConfiguration(loader.load(file: nil, overrides: ["wyoming.enabled=on"]))
+        #expect(unnamed.wyoming?.zeroconfName?.hasPrefix("realtime-daemon") == true && unnamed.wyoming?.zeroconfName?.contains(".") == false)
+        let off = try DaemonConfiguration(loader.load(file: nil, overrides: ["wyoming.enabled=on", "wyoming.zeroconf=off"]))
+        #expect(off.wyoming != nil && off.wyoming?.zeroconfName == nil)
+    }
+
     @Test func badFilesAreErrors() throws {
         #expect(throws: ConfigurationError.self) { try ConfigurationLoader(environment: [:]).load(file: "/nonexistent.yaml", overrides: []) }
         let broken = try Self.writeYAML("audio: [unclosed\n")

@@ -45,4 +45,43 @@ import TestSupport
         #expect((result["malformed"] as? [[String]])?.first?.first == "malformed_event", "\(result["malformed"] ?? "")")
         print("wyoming: transcript after audio-stop \(result["transcript_ms"] ?? "?") ms, first synthesis chunk \(result["synthesis_first_chunk_ms"] ?? "?") ms; answer \(handled.last ?? "")")
     }
+
+    /// Home Assistant finds the service by Zeroconf (python-zeroconf browsing `_wyoming._tcp`,
+    /// answered by avahi-daemon for the daemon), connects to what it found, and the service is
+    /// withdrawn when the daemon stops. Needs avahi-daemon running (scripts/test.sh starts it).
+    @Test func homeAssistantDiscoversTheServiceByZeroconf() async throws {
+        #expect(Self.avahiDaemonRuns(), "avahi-daemon is not running: scripts/test.sh starts it (as root), or `systemctl start avahi-daemon`")
+        let name = "rtd test \(UUID().uuidString.prefix(8))"
+        let port = try LocalPort.free()
+        let server = try await LiveServer.start(settings: ["wyoming.enabled=on", "wyoming.host=0.0.0.0", "wyoming.port=\(port)",
+                                                           "wyoming.zeroconf_name=\(name)"])
+        let present = try await OpenAIConformanceTests.runClient("zeroconf_discovery.py", [name, "present"])
+        await server.stop()
+        #expect(present.status == 0, "\(present.output)")
+        #expect(present.result["port"] as? Int == port, "\(present.result)")
+        let info = present.result["info"] as? [String: Any] ?? [:]
+        #expect(info["asr"] as? [String] == ["realtime-daemon"] && info["tts"] as? [String] == ["realtime-daemon"], "\(present.result)")
+        let absent = try await OpenAIConformanceTests.runClient("zeroconf_discovery.py", [name, "absent"])
+        #expect(absent.status == 0, "still announced after the daemon stopped: \(absent.output)")
+    }
+
+    /// On loopback nobody who discovered the service could connect: it is not announced.
+    @Test func aLoopbackServiceIsNotAnnounced() async throws {
+        #expect(Self.avahiDaemonRuns(), "avahi-daemon is not running: scripts/test.sh starts it (as root), or `systemctl start avahi-daemon`")
+        let name = "rtd loopback \(UUID().uuidString.prefix(8))"
+        let port = try LocalPort.free()
+        let server = try await LiveServer.start(settings: ["wyoming.enabled=on", "wyoming.port=\(port)", "wyoming.zeroconf_name=\(name)"])
+        let absent = try await OpenAIConformanceTests.runClient("zeroconf_discovery.py", [name, "absent"])
+        await server.stop()
+        #expect(absent.status == 0, "\(absent.output)")
+    }
+
+    static func avahiDaemonRuns() -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/avahi-daemon")
+        process.arguments = ["--check"]
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
 }

@@ -133,6 +133,10 @@ extension ConfigKey {
         kind: .integer(0...65_535), help: "TCP port of the Wyoming service (0: any free port).")
     static let wyomingMaxConnections = ConfigKey(name: "wyoming.max_connections", defaultValue: "16",
         kind: .integer(1...1_000), help: "Wyoming clients at once; more get an error and are closed.")
+    static let wyomingZeroconf = ConfigKey(name: "wyoming.zeroconf", defaultValue: "on",
+        kind: .choice(["off", "on"]), help: "Announce the Wyoming service on the local network (_wyoming._tcp, through avahi-daemon) so Home Assistant discovers it; never on a loopback wyoming.host.")
+    static let wyomingZeroconfName = ConfigKey(name: "wyoming.zeroconf_name", defaultValue: "",
+        kind: .string, help: "The name Home Assistant shows for the discovered service, without dots; empty: \"realtime-daemon on <host name>\".")
 
     static let all: [ConfigKey] = [
         logLevel, modelsDir, audioEnabled, captureDevice, playbackDevice, captureRate, playbackRate,
@@ -140,7 +144,7 @@ extension ConfigKey {
         maxSessions, maxConnections, sessionIdleTimeout, maxMessageKB, replyMode, thinkSegmentTokens, responseSegmentTokens, maxReasoningTokens,
         replyEngine, remoteURL, remoteModel, remoteAPIKey, remoteInput, remoteConnectTimeout, remoteFirstTokenTimeout,
         remoteIdleTimeout, remoteMaxConcurrent, remoteRetries, remoteTemperature,
-        wyomingEnabled, wyomingHost, wyomingPort, wyomingMaxConnections,
+        wyomingEnabled, wyomingHost, wyomingPort, wyomingMaxConnections, wyomingZeroconf, wyomingZeroconfName,
     ]
 
     static func named(_ name: String) -> ConfigKey? { all.first { $0.name == name } }

@@ -35,7 +35,7 @@ struct DaemonConfiguration {
         var sessionIdleTimeout: Duration = .seconds(900)
 
         /// Whether the server is reachable only from this machine.
-        var isLoopback: Bool { ["127.0.0.1", "::1", "localhost"].contains(host) }
+        var isLoopback: Bool { isLoopbackHost(host) }
     }
 
     /// The token: `server.token`, else the first line of `server.token_file`, else the systemd
@@ -95,6 +95,14 @@ struct DaemonConfiguration {
         if resolved.string(.wyomingEnabled) == "on" {
             wyoming = WyomingServer.Settings(host: resolved.string(.wyomingHost), port: resolved.integer(.wyomingPort),
                                              maxConnections: resolved.integer(.wyomingMaxConnections))
+            if resolved.string(.wyomingZeroconf) == "on" {
+                let name = resolved.string(.wyomingZeroconfName)
+                guard !name.contains("."), name.utf8.count <= 63 else {
+                    throw .invalidValue(key: ConfigKey.wyomingZeroconfName.name, value: name, source: resolved.source(.wyomingZeroconfName).description,
+                                        problem: "a Zeroconf name has at most 63 bytes and no dots")
+                }
+                wyoming?.zeroconfName = name.isEmpty ? ZeroconfAnnouncement.defaultName() : name
+            }
         }
         reply = ReplySettings()
         reply.mode = ReplyMode(rawValue: resolved.string(.replyMode)) ?? .speakFirst
@@ -135,3 +143,6 @@ struct DaemonConfiguration {
         }
     }
 }
+
+/// Whether a listening address is reachable from this machine only.
+func isLoopbackHost(_ host: String) -> Bool { ["127.0.0.1", "::1", "localhost"].contains(host) }

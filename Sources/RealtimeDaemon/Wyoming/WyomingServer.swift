@@ -14,6 +14,8 @@ struct WyomingServer: Service {
         var host = "127.0.0.1"
         var port = 10_300
         var maxConnections = 16
+        /// The name announced by Zeroconf, nil: not announced (`wyoming.zeroconf` off).
+        var zeroconfName: String?
     }
 
     let settings: Settings
@@ -36,6 +38,8 @@ struct WyomingServer: Service {
             }
         let port = server.channel.localAddress?.port ?? settings.port
         logger.info("Wyoming service listening", metadata: ["address": "tcp://\(settings.host):\(port)"])
+        let announcement = announce(port: port)
+        defer { announcement?.withdraw() }
         onListening(port)
         let open = ConnectionCount()
         try await withTaskCancellationOrGracefulShutdownHandler {
@@ -57,6 +61,22 @@ struct WyomingServer: Service {
             }
         } onCancelOrGracefulShutdown: {
             server.channel.close(promise: nil)
+        }
+    }
+
+    /// Starts the Zeroconf announcement, unless it is off or the service listens on loopback,
+    /// where nobody who discovers it could connect. Failing to announce is logged, not fatal.
+    private func announce(port: Int) -> ZeroconfAnnouncement? {
+        guard let name = settings.zeroconfName else { return nil }
+        guard !isLoopbackHost(settings.host) else {
+            logger.info("Wyoming service not announced by Zeroconf: it listens on loopback (set wyoming.host to 0.0.0.0 for Home Assistant on another machine)")
+            return nil
+        }
+        do {
+            return try ZeroconfAnnouncement(name: name, type: ZeroconfAnnouncement.wyomingServiceType, port: port, logger: logger)
+        } catch {
+            logger.warning("Wyoming service not announced", metadata: ["reason": "\(error)"])
+            return nil
         }
     }
 
