@@ -17,7 +17,7 @@ struct RTBenchCommand: AsyncParsableCommand {
               rtbench corpus --out /tmp/corpus
               rtbench run /tmp/corpus --mode speak_first,think_first --svg /tmp/run.svg
             """,
-        subcommands: [Run.self, CorpusCommand.self, Report.self, Compare.self]
+        subcommands: [Run.self, Accuracy.self, CorpusCommand.self, Report.self, Compare.self]
     )
 
     static func load(_ path: String) throws -> RunReport {

@@ -34,6 +34,7 @@ extension RTBenchCommand {
                                    valueName: "seconds")) var stagger = 0.0
         @Option(help: "Reasoning modes, comma-separated (speak_first, think_first, think_before_speaking); default: the server's.")
         var mode: String?
+        @Option(help: "Instructions (system prompt) sent in session.update (default: the server's).") var instructions: String?
         @Flag(help: "End turns by input_audio_buffer.commit + response.create instead of the server's VAD.") var manual = false
         @Option(help: "Seconds of silence sent after each utterance's speech (server VAD).") var trailingSilence = 2.0
         @Option(help: "Each frame leaves up to this many ms late (uniform random), as on a real network.") var jitterMs = 0.0
@@ -72,6 +73,7 @@ extension RTBenchCommand {
                 var settings = RunSettings(url: url, token: token ?? ProcessInfo.processInfo.environment["RTBENCH_TOKEN"])
                 settings.format = format
                 settings.mode = mode
+                settings.instructions = instructions
                 settings.turnEnd = manual ? .manual : .serverVAD
                 settings.trailingSilence = trailingSilence
                 settings.jitterMs = jitterMs

@@ -29,6 +29,8 @@ struct RunSettings: Sendable {
     var format: WireFormat = .pcm
     /// The reasoning mode sent in `session.update` (nil: the server's default).
     var mode: String?
+    /// The system prompt sent in `session.update` (nil: the server's default).
+    var instructions: String?
     var turnEnd: TurnEnd = .serverVAD
     /// Silence sent after each utterance's speech, seconds.
     var trailingSilence: Double = 2.0
@@ -60,6 +62,7 @@ struct RunSettings: Sendable {
             ] as [String: Any],
         ]
         if let mode { session["reasoning"] = ["mode": mode] }
+        if let instructions { session["instructions"] = instructions }
         return ["type": "session.update", "session": session]
     }
 }

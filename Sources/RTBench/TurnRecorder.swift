@@ -154,6 +154,8 @@ extension TurnRecorder.State {
             responseTurn(responseID).map { turns[$0].events.append(TurnEvent(.reasoningDelta, at: t)) }
         case "response.output_audio_transcript.delta":
             responseTurn(responseID).map { turns[$0].events.append(TurnEvent(.answerDelta, at: t)) }
+        case "response.output_audio_transcript.done":
+            responseTurn(responseID).map { turns[$0].events.append(TurnEvent(.answerText, at: t, detail: event["transcript"] as? String)) }
         case "response.output_audio.delta":
             guard let turn = responseTurn(responseID) else { return }
             guard let base64 = event["delta"] as? String, let bytes = Data(base64Encoded: base64) else {

@@ -10,6 +10,8 @@ struct TurnEvent: Codable, Equatable, Sendable {
         case finalTranscript = "final_transcript"
         case reasoningDelta = "reasoning_delta"
         case answerDelta = "answer_delta"
+        /// The reply's whole transcript (`detail`), from `response.output_audio_transcript.done`.
+        case answerText = "answer_text"
         /// A piece of reply audio arrived; `audioSeconds` is how much audio it holds.
         case audio
         /// The client started speaking over the reply.

@@ -17,10 +17,11 @@ import Testing
     }
 
     static func run(_ mode: ReplyMode, _ question: String, context: (any ReplyContext)? = nil,
-                    cancelAfterAnswerPieces: Int? = nil) throws -> (events: [ReplyEvent], outcome: ReplyOutcome) {
+                    cancelAfterAnswerPieces: Int? = nil, answerReadsThoughts: Bool = false) throws -> (events: [ReplyEvent], outcome: ReplyOutcome) {
         let context = try context ?? engine.get().makeContext()
         var settings = ReplySettings()
         settings.mode = mode
+        settings.answerReadsThoughts = answerReadsThoughts
         settings.maxReasoningTokens = 32
         settings.maxAnswerTokens = 48
         let cancellation = CancellationFlag()
@@ -75,6 +76,17 @@ import Testing
         #expect(events.first.map { if case .answer = $0 { true } else { false } } == true, "\(events.prefix(3))")
         #expect(answer.count > 20)
         #expect(outcome.reasoningTokens > 0 && outcome.pairedSteps > 0, "\(outcome)")
+    }
+
+    @Test func theAnswerReadsTheThoughtsOnlyWhenAsked() throws {
+        // Off (the default): every mode speaks the model's own answer, whatever the thinking says.
+        let answers = try ReplyMode.allCases.map { Self.text(try Self.run($0, "What is the capital of France?").events).answer }
+        #expect(Set(answers).count == 1 && !answers[0].isEmpty, "\(answers)")
+        let (_, plain) = try Self.run(.speakFirst, "Tell me a long story about a dragon who learns to sing.")
+        #expect(plain.reconditionings == 0 && plain.reasoningTokens > 0, "\(plain)")
+        // On: the answer is re-conditioned on newer thoughts as they come.
+        let (_, reading) = try Self.run(.speakFirst, "Tell me a long story about a dragon who learns to sing.", answerReadsThoughts: true)
+        #expect(reading.reconditionings > 0, "\(reading)")
     }
 
     @Test func cancellationStopsBetweenTokens() throws {

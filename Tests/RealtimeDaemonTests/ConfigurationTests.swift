@@ -75,6 +75,17 @@ import Testing
         #expect(off.wyoming != nil && off.wyoming?.zeroconfName == nil)
     }
 
+    @Test func replySamplingAndThoughtReadingAreSettings() throws {
+        let loader = ConfigurationLoader(environment: [:])
+        let defaults = try DaemonConfiguration(loader.load(file: nil, overrides: []))
+        #expect(defaults.reply.sampler.repetitionPenalty == 1.1 && !defaults.reply.answerReadsThoughts)
+        let set = try DaemonConfiguration(loader.load(file: nil, overrides: ["reply.repetition_penalty=1.25", "reply.answer_reads_thoughts=on"]))
+        #expect(set.reply.sampler.repetitionPenalty == 1.25 && set.reply.answerReadsThoughts)
+        for bad in ["0.9", "3", "strong"] {
+            #expect(throws: ConfigurationError.self) { try DaemonConfiguration(loader.load(file: nil, overrides: ["reply.repetition_penalty=\(bad)"])) }
+        }
+    }
+
     @Test func badFilesAreErrors() throws {
         #expect(throws: ConfigurationError.self) { try ConfigurationLoader(environment: [:]).load(file: "/nonexistent.yaml", overrides: []) }
         let broken = try Self.writeYAML("audio: [unclosed\n")

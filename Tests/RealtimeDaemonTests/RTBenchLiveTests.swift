@@ -81,4 +81,28 @@ import Testing
         #expect(unreachable.status == 1)
         #expect(unreachable.out.contains("3 turns, 3 failed (error: connect:"), "\(unreachable.out)")
     }
+
+    /// `rtbench accuracy` on a few questions: the bare model answers the text in rtbench's
+    /// process, the daemon answers the truth transcripts and the spoken questions, and each reply
+    /// is scored; the report says what was heard and how long the first packet took.
+    @Test func accuracyScoresSpokenAndTextRepliesAgainstTheBareModel() async throws {
+        let dir = ServeTests.temporaryDirectory()
+        let server = try await LiveServer.start()
+        let json = dir.appendingPathComponent("accuracy.json")
+        let run = try await Self.rtbench(["accuracy", "--url", "ws://127.0.0.1:\(server.port)/v1/realtime", "--split", "tuning", "--count", "8",
+                                          "--mode", "speak_first", "--speeds", "1", "--json", json.path])
+        await server.stop()
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.out.contains("bare model, text: ") && run.out.contains("speak_first"), "\(run.out)")
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any] ?? [:]
+        let bare = report["bare"] as? [[String: Any]] ?? []
+        let mode = (report["modes"] as? [[String: Any]])?.first ?? [:]
+        let truth = mode["truth"] as? [[String: Any]] ?? []
+        let spoken = mode["spoken"] as? [[String: Any]] ?? []
+        #expect(bare.count == 8 && truth.count == 8 && spoken.count == 8, "\(report)")
+        // Every reply came and was scored; the capital of France (question 6) is right in all three.
+        for answer in bare + truth + spoken { #expect(!(answer["reply"] as? String ?? "").isEmpty, "\(answer)") }
+        for answers in [bare, truth, spoken] { #expect(answers[5]["right"] as? Bool == true, "\(answers[5])") }
+        #expect(spoken.allSatisfy { ($0["first_packet_ms"] as? Double ?? 0) > 0 && !($0["heard"] as? String ?? "").isEmpty }, "\(spoken)")
+    }
 }

@@ -18,6 +18,13 @@ public struct ConversationHistory: Sendable, Equatable {
     public static let maximumTurns = 200
     public static let maximumBytes = 256 << 10
 
+    /// The system message, if any: an empty one is none, and the model's chat template puts its
+    /// own default in its place (SmolLM2 answers best with the one it was tuned with).
+    private var systemMessages: [ChatMessage] {
+        guard let system, !system.isEmpty else { return [] }
+        return [ChatMessage(role: .system, content: system)]
+    }
+
     public init(system: String? = nil, tokenBudget: Int = 2048, reservedForReply: Int = 512) {
         self.system = system
         self.tokenBudget = tokenBudget
@@ -94,7 +101,7 @@ public struct ConversationHistory: Sendable, Equatable {
     /// They add up to the whole prompt's count exactly: every segment starts and ends with a
     /// special token, across which no merge happens.
     public func tokenCounts(template: ChatTemplate, tokenizer: Tokenizer) -> (fixed: Int, turns: [Int]) {
-        let head = system.map { [ChatMessage(role: .system, content: $0)] } ?? []
+        let head = systemMessages
         let fixedText = template.preamble(before: head + turns) + head.map(template.segment).joined() + template.generationPrompt
         let fixed = tokenizer.encode(fixedText, addBOS: false).count + (tokenizer.addsBOS && tokenizer.bos != nil ? 1 : 0)
         return (fixed, turns.map { tokenizer.encode(template.segment($0), addBOS: false).count })
@@ -104,7 +111,7 @@ public struct ConversationHistory: Sendable, Equatable {
     /// If even the newest user turn alone is too long, its beginning is cut.
     public func prompt(template: ChatTemplate, tokenizer: Tokenizer) -> (text: String, ids: [Int], droppedTurns: Int) {
         let limit = max(1, tokenBudget - reservedForReply)
-        let head = system.map { [ChatMessage(role: .system, content: $0)] } ?? []
+        let head = systemMessages
         let counts = tokenCounts(template: template, tokenizer: tokenizer)
         var kept = turns[...], total = counts.fixed + counts.turns.reduce(0, +), dropped = 0
         // Drop the oldest turns; a leading assistant turn goes with the one before it so that

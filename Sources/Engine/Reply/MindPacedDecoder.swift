@@ -11,6 +11,11 @@ import Foundation
 /// the common prefix, so only the new thoughts and the answer so far are computed again.
 /// Thinking is closed for the model when it writes `</think>`, ends its turn, or reaches its budget.
 ///
+/// Unless `ReplySettings.answerReadsThoughts` is set, the articulation stream reads no thoughts:
+/// the thinking is still written and reported, but SmolLM2-135M answered worse when it read its own
+/// thoughts (on `rtbench accuracy`'s tuning questions, 12–14 of 22 right against 17 without;
+/// docs/accuracy.md), so by default it cannot derail the answer.
+///
 /// The acoustic evidence of the turn opens the thinking (`<think>\n[voice: …]\n`): the thoughts
 /// can cite it, and the articulation stream's first segment, which sees no thoughts yet, does not
 /// wait for its tokens to be computed (they are ~30, a tenth of a second on two cores).
@@ -37,12 +42,13 @@ struct MindPacedDecoder {
         stopTokens = Set(tokenizer.specialTokens.map(\.id) + [tokenizer.eos].compactMap { $0 })
     }
 
-    /// The articulation stream's prompt for the given thoughts.
+    /// The articulation stream's prompt for the given thoughts (none unless
+    /// `ReplySettings.answerReadsThoughts`).
     /// Without thoughts (speak first, first segment) there is no think block at all: a chat model
     /// answers best from its plain template, and an empty block led SmolLM2 into numbered lists.
     func articulationPrompt(thoughts: String, answer: [Int]) -> [Int] {
         let written = thoughts.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !written.isEmpty else { return conversation + answer }
+        guard settings.answerReadsThoughts, !written.isEmpty else { return conversation + answer }
         let block = ReasoningSplitter.openTag + "\n" + evidenceLine + written + "\n" + ReasoningSplitter.closeTag + "\n\n"
         return conversation + tokenizer.encode(block, parseSpecial: false, addBOS: false) + answer
     }
@@ -170,7 +176,7 @@ struct MindPacedDecoder {
                     if owner { thinker.logits = l } else { speaker.logits = l }
                 }
                 // Re-condition between response segments when a newer thought segment is complete.
-                if speakerStarted, settings.mode != .thinkBeforeSpeaking, !optionalThinkingShed,
+                if speakerStarted, settings.answerReadsThoughts, settings.mode != .thinkBeforeSpeaking, !optionalThinkingShed,
                    answerSinceConditioning >= settings.responseSegmentTokens, conditionedOn < segments.count - 1 {
                     try condition(on: segments.count - 1)
                 }

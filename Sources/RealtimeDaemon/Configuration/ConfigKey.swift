@@ -98,8 +98,12 @@ extension ConfigKey {
         kind: .integer(1...512), help: "Thought tokens per formulation segment (think while speaking).")
     static let responseSegmentTokens = ConfigKey(name: "reply.response_segment_tokens", defaultValue: "24",
         kind: .integer(1...512), help: "Answer tokens per articulation segment, after which newer thoughts are taken in.")
-    static let maxReasoningTokens = ConfigKey(name: "reply.max_reasoning_tokens", defaultValue: "64",
+    static let maxReasoningTokens = ConfigKey(name: "reply.max_reasoning_tokens", defaultValue: "32",
         kind: .integer(0...4_096), help: "Thinking budget per reply, in tokens.")
+    static let repetitionPenalty = ConfigKey(name: "reply.repetition_penalty", defaultValue: "1.1",
+        kind: .string, help: "Penalty on tokens of the last 64 written (1 to 2; 1: none), embedded engine. Higher stops loops sooner but pushes numbers off their digits (docs/accuracy.md).")
+    static let answerReadsThoughts = ConfigKey(name: "reply.answer_reads_thoughts", defaultValue: "off",
+        kind: .choice(["off", "on"]), help: "Whether the spoken answer is conditioned on the thinking so far (embedded engine). Off: SmolLM2-135M answers worse reading its own thoughts (docs/accuracy.md); on for a model that thinks usefully.")
 
     static let replyEngine = ConfigKey(name: "reply.engine", defaultValue: "embedded",
         kind: .choice(["embedded", "remote"]), help: "The reasoner: the embedded SmolLM2 on this CPU, or an OpenAI-compatible server (remote.*).")
@@ -141,7 +145,7 @@ extension ConfigKey {
     static let all: [ConfigKey] = [
         logLevel, modelsDir, audioEnabled, captureDevice, playbackDevice, captureRate, playbackRate,
         periodMs, bufferPeriods, alsaConfig, engineThreads, serverHost, serverPort, serverToken, serverTokenFile, allowedOrigins,
-        maxSessions, maxConnections, sessionIdleTimeout, maxMessageKB, replyMode, thinkSegmentTokens, responseSegmentTokens, maxReasoningTokens,
+        maxSessions, maxConnections, sessionIdleTimeout, maxMessageKB, replyMode, thinkSegmentTokens, responseSegmentTokens, maxReasoningTokens, repetitionPenalty, answerReadsThoughts,
         replyEngine, remoteURL, remoteModel, remoteAPIKey, remoteInput, remoteConnectTimeout, remoteFirstTokenTimeout,
         remoteIdleTimeout, remoteMaxConcurrent, remoteRetries, remoteTemperature,
         wyomingEnabled, wyomingHost, wyomingPort, wyomingMaxConnections, wyomingZeroconf, wyomingZeroconfName,

@@ -109,6 +109,13 @@ struct DaemonConfiguration {
         reply.thinkSegmentTokens = resolved.integer(.thinkSegmentTokens)
         reply.responseSegmentTokens = resolved.integer(.responseSegmentTokens)
         reply.maxReasoningTokens = resolved.integer(.maxReasoningTokens)
+        reply.answerReadsThoughts = resolved.string(.answerReadsThoughts) == "on"
+        let penalty = resolved.string(.repetitionPenalty)
+        guard let penaltyValue = Float(penalty), penaltyValue >= 1, penaltyValue <= 2 else {
+            throw .invalidValue(key: ConfigKey.repetitionPenalty.name, value: penalty, source: resolved.source(.repetitionPenalty).description,
+                                problem: "expected a number from 1 (no penalty) to 2")
+        }
+        reply.sampler.repetitionPenalty = penaltyValue
         if resolved.string(.replyEngine) == "remote" {
             let url = resolved.string(.remoteURL)
             guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
