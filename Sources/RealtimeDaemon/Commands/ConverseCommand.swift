@@ -44,7 +44,7 @@ struct ConverseCommand: ParsableCommand {
 
         let result = SpokenTurn.run(question: mono, services: services, configuration: defaults, pace: pace)
         try AudioFile.write(result.reply, sampleRate: 24_000, to: out)
-        guard let done = result.done else { throw ValidationError("no reply within 30 s of the question (errors: \(result.errors))") }
+        guard let done = result.done else { throw ValidationError("no reply within 60 s of the question (errors: \(result.errors))") }
         let timings = done.timingsMs
         if json {
             try JSONLine.print([

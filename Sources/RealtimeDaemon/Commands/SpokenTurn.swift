@@ -6,7 +6,8 @@ import Synchronization
 
 /// One spoken turn through a real session, fed exactly as a client's microphone would feed it:
 /// 20 ms frames at real-time pace (or `pace` times faster), then silence with a trace of noise
-/// until the reply is complete or 30 s have passed. Used by `converse` and `doctor`.
+/// until the reply is complete or 60 s of it have passed (a reply of 96 tokens speaks for ~30 s).
+/// Used by `converse` and `doctor`.
 enum SpokenTurn {
     /// `question`: 24 kHz mono.
     static func run(question: [Float], services: SessionServices, configuration: SessionConfiguration, pace: Double = 1) -> ConversationRecord {
@@ -25,7 +26,7 @@ enum SpokenTurn {
         var audio = question
         while true {
             if sent + frame > audio.count {
-                if record.withLock({ $0.done != nil }) || sent > question.count + 30 * 24_000 { break }
+                if record.withLock({ $0.done != nil }) || sent > question.count + 60 * 24_000 { break }
                 audio += (0..<frame).map { _ in Float(rng.nextUnitDouble() - 0.5) * 0.0004 }
             }
             session.appendAudio(Array(audio[sent..<(sent + frame)]))
