@@ -46,14 +46,10 @@ struct SessionDriver: Sendable {
     // MARK: The connection
 
     private func connect(_ body: @escaping @Sendable (WebSocketOutboundWriter) async throws -> Void) async throws {
-        var configuration = WebSocketClientConfiguration()
-        configuration.maxFrameSize = 1 << 24
-        if let token = settings.token { configuration.additionalHeaders[.authorization] = "Bearer \(token)" }
-        var logger = Logger(label: "rtbench")
-        logger.logLevel = .critical
         let recorder = self.recorder
         recorder.connectionOpened()
-        try await WebSocketClient.connect(url: settings.urlWithExtensions, configuration: configuration, logger: logger) { inbound, outbound, _ in
+        try await WebSocketClient.connect(url: settings.urlWithExtensions, configuration: settings.webSocketConfiguration,
+                                          logger: RunSettings.quietLogger) { inbound, outbound, _ in
             let reader = Task {
                 do {
                     for try await message in inbound.messages(maxSize: 1 << 24) {
@@ -181,4 +177,21 @@ struct SessionDriver: Sendable {
 struct DriverError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+}
+
+extension RunSettings {
+    /// How every rtbench connection is made: large frames (whole replies' audio) and the token.
+    var webSocketConfiguration: WebSocketClientConfiguration {
+        var configuration = WebSocketClientConfiguration()
+        configuration.maxFrameSize = 1 << 24
+        if let token { configuration.additionalHeaders[.authorization] = "Bearer \(token)" }
+        return configuration
+    }
+
+    /// The WebSocket client's own log stays quiet: rtbench reports failures per turn.
+    static var quietLogger: Logger {
+        var logger = Logger(label: "rtbench")
+        logger.logLevel = .critical
+        return logger
+    }
 }

@@ -1,7 +1,5 @@
 import Foundation
 import HummingbirdWSClient
-import Logging
-import NIOCore
 
 /// One question asked as text on a new connection: the user's words are given (the truth
 /// transcript, no recognition), and the reply goes through the same reasoning as a spoken turn's,
@@ -16,20 +14,10 @@ struct TextTurn: Sendable {
     let settings: RunSettings
 
     func ask(_ question: String) async throws -> Reply {
-        var configuration = WebSocketClientConfiguration()
-        configuration.maxFrameSize = 1 << 24
-        if let token = settings.token { configuration.additionalHeaders[.authorization] = "Bearer \(token)" }
-        var logger = Logger(label: "rtbench")
-        logger.logLevel = .critical
-        var session = settings.sessionUpdate
-        if var s = session["session"] as? [String: Any], var audio = s["audio"] as? [String: Any], var input = audio["input"] as? [String: Any] {
-            input["turn_detection"] = NSNull()  // no audio comes; nothing to detect
-            audio["input"] = input
-            s["audio"] = audio
-            session["session"] = s
-        }
+        var textSettings = settings
+        textSettings.turnEnd = .manual  // no audio comes: no turn detection
         let events: [[String: Any]] = [
-            session,
+            textSettings.sessionUpdate,
             ["type": "conversation.item.create", "item": ["type": "message", "role": "user", "content": [["type": "input_text", "text": question]]]],
             // Text out: the same reasoning and answer without waiting for the speech to play out.
             ["type": "response.create", "response": ["output_modalities": ["text"]]],
@@ -37,7 +25,8 @@ struct TextTurn: Sendable {
         let frames = try events.map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
         let timeout = settings.turnTimeout
         let box = ReplyBox(Reply(answer: "", reasoning: "", status: "no response.done"))
-        try await WebSocketClient.connect(url: settings.urlWithExtensions, configuration: configuration, logger: logger) { inbound, outbound, _ in
+        try await WebSocketClient.connect(url: settings.urlWithExtensions, configuration: settings.webSocketConfiguration,
+                                          logger: RunSettings.quietLogger) { inbound, outbound, _ in
             let deadline = ContinuousClock.now + .seconds(timeout)
             let timer = Task {
                 try? await Task.sleep(until: deadline)
