@@ -7,7 +7,11 @@
 # llama.cpp's OpenAI-compatible server (llama-cpp-python[server]) serving the same GGUF.
 #
 #   scripts/bench-accuracy.sh [--split held_out|tuning|all] [--speeds 1,1.25] [--modes LIST]
-#                             [--text-only] [--remote] [--out DIR]
+#                             [--count N] [--text-only] [--before] [--remote] [--out DIR]
+#
+# --before first runs the same questions against the configuration the daemon had before its
+# accuracy work (the short-answer system prompt, repetition penalty 1.2, an answer that reads
+# 64 tokens of thoughts), so that accuracy and first-packet latency are compared in one run.
 #
 # The held-out split (the default) is what the README reports; the tuning split is for changing
 # prompts and settings. Needs a Python with llama-cpp-python[server] for --remote
@@ -19,6 +23,8 @@ split=held_out
 speeds=1,1.25
 modes=speak_first,think_first,think_before_speaking
 text_only=""
+before=""
+count=()
 remote=""
 out=""
 while [ $# -gt 0 ]; do
@@ -27,9 +33,11 @@ while [ $# -gt 0 ]; do
     --speeds) speeds="$2"; shift 2 ;;
     --modes) modes="$2"; shift 2 ;;
     --text-only) text_only="--text-only"; shift ;;
+    --before) before=1; shift ;;
+    --count) count=(--count "$2"); shift 2 ;;
     --remote) remote=1; shift ;;
     --out) out="$2"; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -44,23 +52,37 @@ wait_for() { for _ in $(seq 300); do curl -sf "$1" >/dev/null && return 0; sleep
 daemon_port=$((20000 + RANDOM % 10000))
 llama_port=$((30000 + RANDOM % 10000))
 
+# 0. With --before: the embedded engine as it was configured before the accuracy work.
+if [ -n "$before" ]; then
+  "$bin/realtime-daemon" serve --set server.port=$daemon_port --set audio.enabled=off --log-level warning \
+    --set reply.repetition_penalty=1.2 --set reply.answer_reads_thoughts=on --set reply.max_reasoning_tokens=64 &
+  pids+=($!)
+  wait_for "http://127.0.0.1:$daemon_port/healthz"
+  "$bin/rtbench" accuracy --url "ws://127.0.0.1:$daemon_port/v1/realtime" --split "$split" --speeds "$speeds" --mode "$modes" \
+    "${count[@]}" $text_only --no-bare-model --label embedded-before --json "$work/embedded-before.json" \
+    --instructions "You are a friendly voice assistant. Answer in one or two short, plain sentences."
+  kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+fi
+
 # 1. The embedded engine, with the bare model's answers to the text.
 "$bin/realtime-daemon" serve --set server.port=$daemon_port --set audio.enabled=off --log-level warning &
 pids+=($!)
 wait_for "http://127.0.0.1:$daemon_port/healthz"
 "$bin/rtbench" accuracy --url "ws://127.0.0.1:$daemon_port/v1/realtime" --split "$split" --speeds "$speeds" --mode "$modes" \
-  $text_only --label embedded --json "$work/embedded.json"
+  "${count[@]}" $text_only --label embedded --json "$work/embedded.json"
 kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 
 [ -z "$remote" ] && { echo "# report: $work/embedded.json"; exit 0; }
 
 # 2. The remote engine (its text path) against llama.cpp's server with the same weights and its
-#    own chat template, greedy, on one core (the other is left to the daemon).
+#    own chat template, greedy, on one core (the other is left to the daemon). Its KV cache is
+#    kept in 32-bit floats, as the embedded engine keeps it: llama.cpp's default (16-bit) changes
+#    SmolLM2-135M's answers wherever its top two tokens are close (docs/accuracy.md).
 python="${RTD_TEST_PYTHON:-$HOME/.cache/realtime-daemon/test-venv/bin/python}"
 "$python" -c "import llama_cpp.server" 2>/dev/null || { echo "--remote needs llama-cpp-python[server] in $python (run scripts/test.sh, or set RTD_TEST_PYTHON)" >&2; exit 1; }
 gguf="$("$bin/realtime-daemon" models path reasoner)"
 [ -d "$gguf" ] && gguf="$(ls "$gguf"/*.gguf | head -1)"
-"$python" -m llama_cpp.server --model "$gguf" --host 127.0.0.1 --port $llama_port --n_ctx 2048 --n_threads 1 \
+"$python" -m llama_cpp.server --model "$gguf" --host 127.0.0.1 --port $llama_port --n_ctx 2048 --n_threads 1 --type_k 0 --type_v 0 \
   --model_alias smollm2 --interrupt_requests False >"$work/llama-server.log" 2>&1 &
 pids+=($!)
 wait_for "http://127.0.0.1:$llama_port/v1/models"
@@ -69,5 +91,5 @@ wait_for "http://127.0.0.1:$llama_port/v1/models"
 pids+=($!)
 wait_for "http://127.0.0.1:$daemon_port/healthz"
 "$bin/rtbench" accuracy --url "ws://127.0.0.1:$daemon_port/v1/realtime" --split "$split" --speeds "$speeds" --mode speak_first \
-  $text_only --no-bare-model --label remote-llama.cpp --json "$work/remote.json"
+  "${count[@]}" $text_only --no-bare-model --label remote-llama.cpp --json "$work/remote.json"
 echo "# reports: $work/embedded.json $work/remote.json"

@@ -61,7 +61,9 @@ import Testing
     @Test func thinkFirstSpeaksAfterTheFirstThoughtSegmentWithBothStreamsTogether() throws {
         // A question with a long answer: the thinking pauses while the answer's first clause is
         // written, and goes on beside the rest.
-        let (events, outcome) = try Self.run(.thinkFirst, "Tell me a long story about a dragon who learns to sing.")
+        // (The answer reads the thoughts: otherwise the thinking is one sentence, which may end
+        // before the answer starts.)
+        let (events, outcome) = try Self.run(.thinkFirst, "Tell me a long story about a dragon who learns to sing.", answerReadsThoughts: true)
         let (reasoning, answer) = Self.text(events)
         #expect(outcome.status == .completed)
         #expect(!reasoning.isEmpty && !answer.isEmpty)
@@ -87,6 +89,19 @@ import Testing
         // On: the answer is re-conditioned on newer thoughts as they come.
         let (_, reading) = try Self.run(.speakFirst, "Tell me a long story about a dragon who learns to sing.", answerReadsThoughts: true)
         #expect(reading.reconditionings > 0, "\(reading)")
+    }
+
+    @Test func thinkingNobodyReadsEndsWithItsFirstSentence() throws {
+        let question = "Tell me a long story about a dragon who learns to sing."
+        let (unreadEvents, unread) = try Self.run(.thinkBeforeSpeaking, question)
+        let thought = Self.text(unreadEvents).reasoning.trimmingCharacters(in: .whitespacesAndNewlines)
+        let sentenceEnds = thought.enumerated().filter { i, c in
+            ".!?".contains(c) && (i == thought.count - 1 || thought[thought.index(thought.startIndex, offsetBy: i + 1)].isWhitespace)
+        }
+        #expect(sentenceEnds.count <= 1 && !thought.isEmpty, "'\(thought)'")
+        // Read by the answer, the thinking runs on to its budget or its own end.
+        let (_, read) = try Self.run(.thinkBeforeSpeaking, question, answerReadsThoughts: true)
+        #expect(read.reasoningTokens > unread.reasoningTokens, "read \(read.reasoningTokens) tokens, unread \(unread.reasoningTokens)")
     }
 
     @Test func cancellationStopsBetweenTokens() throws {

@@ -12,9 +12,11 @@ import Foundation
 /// Thinking is closed for the model when it writes `</think>`, ends its turn, or reaches its budget.
 ///
 /// Unless `ReplySettings.answerReadsThoughts` is set, the articulation stream reads no thoughts:
-/// the thinking is still written and reported, but SmolLM2-135M answered worse when it read its own
-/// thoughts (on `rtbench accuracy`'s tuning questions, 12–14 of 22 right against 17 without;
-/// docs/accuracy.md), so by default it cannot derail the answer.
+/// SmolLM2-135M answered worse when it read its own thoughts (on `rtbench accuracy`'s tuning
+/// questions, 12–14 of 22 right against 17 without; docs/accuracy.md), so by default it cannot
+/// derail the answer. The thinking is then one sentence, still written and reported (clients see
+/// what the model made of the question): more would be computed for nobody, and in
+/// `think_before_speaking` the listener would wait for it.
 ///
 /// The acoustic evidence of the turn opens the thinking (`<think>\n[voice: …]\n`): the thoughts
 /// can cite it, and the articulation stream's first segment, which sees no thoughts yet, does not
@@ -138,6 +140,8 @@ struct MindPacedDecoder {
                         outcome.reasoningTokens += 1
                         if !thoughtFilter.isReasoning {
                             closeThinking()  // the model wrote </think>
+                        } else if !settings.answerReadsThoughts, Self.firstSentenceEnded(thinker.text) {
+                            closeThinking()  // nothing reads further thoughts (see the type's notes)
                         } else {
                             if thinker.generated.count % settings.thinkSegmentTokens == 0 {
                                 segments.append(Self.thoughts(in: thinker.text))
@@ -203,6 +207,18 @@ struct MindPacedDecoder {
         guard trimmed.count > 13 else { return false }
         for i in 12..<(trimmed.count - 1) where ".,;:!?".contains(trimmed[i]) && trimmed[i + 1].isWhitespace { return true }
         return false
+    }
+
+    /// Whether a formulation stream's text has a complete first sentence: a full stop, question
+    /// or exclamation mark after a letter (not "3." of "3.5") once there are 16 characters, or a
+    /// line break after them.
+    static func firstSentenceEnded(_ text: String) -> Bool {
+        let written = Array(text.drop { $0.isWhitespace })
+        guard written.count >= 16, let last = written.last else { return false }
+        if last.isNewline { return true }
+        guard ".!?".contains(last) else { return false }
+        let before = written[written.count - 2]
+        return before.isLetter || before == ")" || before == "\"" || before == "'"
     }
 
     /// The thinking in a formulation stream's text: everything before a closing tag, if any.
