@@ -62,6 +62,7 @@ let package = Package(
         systemLibrary("CSoxr", pkgConfig: "soxr", apt: ["libsoxr-dev"]),
         systemLibrary("CEspeakNG", pkgConfig: "espeak-ng", apt: ["libespeak-ng-dev"]),
         systemLibrary("CSystemd", pkgConfig: "libsystemd", apt: ["libsystemd-dev"]),
+        systemLibrary("CSpeexDSP", pkgConfig: "speexdsp", apt: ["libspeexdsp-dev"]),
         // Linked by its module map: avahi-client's pkg-config flags hold a -D_REENTRANT that
         // SwiftPM refuses (with a warning on every build).
         .systemLibrary(name: "CAvahi", path: "Sources/CAvahi", providers: [.apt(["libavahi-client-dev"])]),
@@ -69,7 +70,7 @@ let package = Package(
         // Audio I/O: ALSA threads, the ring buffer, Opus, Ogg, files, resampling. No model code.
         .target(
             name: "AudioIO",
-            dependencies: ["CAlsa", "COpus", "COgg", "CSndfile", "CSoxr"],
+            dependencies: ["CAlsa", "COpus", "COgg", "CSndfile", "CSoxr", "CSpeexDSP"],
             swiftSettings: optimised
         ),
         // The session pipeline and the protocol's events.
@@ -144,9 +145,9 @@ let package = Package(
             dependencies: ["Engine", "AudioIO", "Streaming", "TTS"],
             swiftSettings: optimised
         ),
-        .testTarget(name: "StreamingTests", dependencies: ["Streaming", "AudioIO"]),
+        .testTarget(name: "StreamingTests", dependencies: ["Streaming", "AudioIO", "TestSupport"]),
         .testTarget(name: "RTBenchTests", dependencies: ["RTBench", "Streaming", "AudioIO", "TestSupport"], exclude: ["Clients"]),
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Engine"], path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "ModelStore", "RemoteEngine", "AudioIO", "Streaming", "TestSupport",
                                                        .product(name: "Crypto", package: "swift-crypto")],
                     exclude: ["Fixtures"], swiftSettings: instructionSets),

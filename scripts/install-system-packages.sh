@@ -10,6 +10,7 @@ packages=(
   libopenblas-dev                  # sgemm for the models
   libsndfile1-dev                  # WAV/FLAC/Ogg files
   libsoxr-dev                      # resampling
+  libspeexdsp-dev                  # acoustic echo cancellation in the local voice loop
   libespeak-ng-dev espeak-ng       # phonemes for the voice
   libsystemd-dev systemd           # sd_notify, systemd-analyze verify
   libavahi-client-dev avahi-daemon # Zeroconf announcement of the Wyoming service

@@ -128,6 +128,13 @@ public final class AlsaPCM: @unchecked Sendable {
         return outcome(n)
     }
 
+    /// Frames written and not yet played (playback), or captured and not yet read (capture), as
+    /// the device reports them; nil when it cannot say.
+    public func delayFrames() -> Int? {
+        var delay: snd_pcm_sframes_t = 0
+        return snd_pcm_delay(handle, &delay) == 0 ? max(0, Int(delay)) : nil
+    }
+
     /// Stops the stream at once, dropping buffered frames (barge-in on playback).
     public func dropPending() {
         snd_pcm_drop(handle)

@@ -10,6 +10,9 @@ import Synchronization
 public final class AlsaPlayback: @unchecked Sendable {
     public let pcm: AlsaPCM
     public let ring: SPSCRingBuffer<Float>
+    /// Every sample sent to the device, silence included, in order, as it is sent: the echo
+    /// canceller's far-end signal. Its reader must keep up (1 s of room); what it misses is lost.
+    public let sent: SPSCRingBuffer<Float>
     public let status = AudioDeviceStatus()
     private let runner = AudioThreadRunner()
     private let flags = Flags()
@@ -24,6 +27,7 @@ public final class AlsaPlayback: @unchecked Sendable {
     public init(_ configuration: AlsaDeviceConfiguration, ringSeconds: Double = 30) throws(AudioError) {
         pcm = try AlsaPCM(configuration, direction: .playback)
         ring = SPSCRingBuffer(minimumCapacity: Int(Double(pcm.sampleRate) * ringSeconds), zero: 0)
+        sent = SPSCRingBuffer(minimumCapacity: pcm.sampleRate, zero: 0)
     }
 
     deinit { runner.stop() }
@@ -37,7 +41,7 @@ public final class AlsaPlayback: @unchecked Sendable {
     public func interrupt() { flags.interruptRequested.store(true, ordering: .relaxed) }
 
     public func start() {
-        let pcm = self.pcm, ring = self.ring, status = self.status, runner = self.runner
+        let pcm = self.pcm, ring = self.ring, sent = self.sent, status = self.status, runner = self.runner
         let flags = self.flags
         runner.start(name: "alsa-playback") {
             let period = pcm.periodFrames
@@ -57,6 +61,7 @@ public final class AlsaPlayback: @unchecked Sendable {
                     if got > 0 { status.starvedFrames.add(period - got, ordering: .relaxed) }
                 }
                 flags.playing.store(got > 0, ordering: .relaxed)
+                _ = sent.write(UnsafeBufferPointer(samples), countDrops: false)
                 SampleConversion.floatToInt16(UnsafeBufferPointer(samples), into: raw)
                 var offset = 0
                 while offset < period, runner.shouldRun {
@@ -78,6 +83,7 @@ public final class AlsaPlayback: @unchecked Sendable {
                         return
                     }
                 }
+                if let delay = pcm.delayFrames() { status.delay.store(delay, ordering: .relaxed) }
                 if !pcm.hasClock { pacer.wait(frames: period, rate: pcm.sampleRate) }
             }
             pcm.drain()

@@ -18,6 +18,8 @@ public enum AudioError: Error, Equatable, CustomStringConvertible {
     case alsa(device: String, operation: String, message: String)
     /// Base64 or raw PCM that cannot be decoded.
     case malformedPCM(String)
+    /// The echo canceller could not be set up.
+    case echoCanceller(String)
 
     public var description: String {
         switch self {
@@ -31,6 +33,7 @@ public enum AudioError: Error, Equatable, CustomStringConvertible {
         case let .oggOpus(message): return "invalid Ogg Opus data: \(message)"
         case let .alsa(device, operation, message): return "ALSA device '\(device)': \(operation) failed: \(message)"
         case let .malformedPCM(message): return "malformed PCM audio: \(message)"
+        case let .echoCanceller(message): return "echo canceller: \(message)"
         }
     }
 }

@@ -8,8 +8,13 @@ public final class AudioDeviceStatus: Sendable {
     let frames = Atomic<Int>(0)
     let starvedFrames = Atomic<Int>(0)
     let failure = Atomic<Int32>(0)
+    let delay = Atomic<Int>(0)
 
     public init() {}
+
+    /// Playback only: frames queued in the device ahead of the speaker after the last write
+    /// (`snd_pcm_delay`): how long what is written now takes to be heard.
+    public var delayFrames: Int { delay.load(ordering: .relaxed) }
 
     /// Overruns (capture) or underruns (playback) that ALSA reported and that were recovered.
     public var xrunCount: Int { xruns.load(ordering: .relaxed) }

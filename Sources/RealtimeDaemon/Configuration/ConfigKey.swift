@@ -69,6 +69,9 @@ extension ConfigKey {
         kind: .integer(5...200), help: "ALSA period in milliseconds: the unit the audio threads move.")
     static let bufferPeriods = ConfigKey(name: "audio.buffer_periods", defaultValue: "4",
         kind: .integer(2...64), help: "Periods in each ALSA buffer (more means fewer xruns and more latency).")
+    static let audioEcho = ConfigKey(name: "audio.echo", defaultValue: "gate",
+        kind: .choice(["cancel", "gate", "off"]),
+        help: "Keeping the reply's sound out of the microphone: gate (only sound louder than the reply passes while it plays), cancel (echo cancellation, experimental: not yet aligned on every device), off (headphones).")
     static let alsaConfig = ConfigKey(name: "audio.alsa_config", defaultValue: "",
         kind: .path, help: "Extra ALSA configuration file loaded on top of the system's, to define custom PCMs.")
     static let engineThreads = ConfigKey(name: "engine.threads", defaultValue: "2",
@@ -144,7 +147,7 @@ extension ConfigKey {
 
     static let all: [ConfigKey] = [
         logLevel, modelsDir, audioEnabled, captureDevice, playbackDevice, captureRate, playbackRate,
-        periodMs, bufferPeriods, alsaConfig, engineThreads, serverHost, serverPort, serverToken, serverTokenFile, allowedOrigins,
+        periodMs, bufferPeriods, audioEcho, alsaConfig, engineThreads, serverHost, serverPort, serverToken, serverTokenFile, allowedOrigins,
         maxSessions, maxConnections, sessionIdleTimeout, maxMessageKB, replyMode, thinkSegmentTokens, responseSegmentTokens, maxReasoningTokens, repetitionPenalty, answerReadsThoughts,
         replyEngine, remoteURL, remoteModel, remoteAPIKey, remoteInput, remoteConnectTimeout, remoteFirstTokenTimeout,
         remoteIdleTimeout, remoteMaxConcurrent, remoteRetries, remoteTemperature,

@@ -9,12 +9,15 @@ import Streaming
 /// The daemon's settings, typed and checked, made from a `ResolvedConfiguration`.
 struct DaemonConfiguration {
     enum AudioMode: String { case auto, on, off }
+    /// How the local loop keeps its own voice out of the microphone.
+    enum EchoHandling: String { case cancel, gate, off }
 
     var logLevel: Logger.Level
     var modelsDirectory: URL
     var audioMode: AudioMode
     var capture: AlsaDeviceConfiguration
     var playback: AlsaDeviceConfiguration
+    var echo: EchoHandling
     var engineThreads: Int
     var server: ServerSettings
     var reply: ReplySettings
@@ -81,6 +84,7 @@ struct DaemonConfiguration {
                                           periodMs: period, bufferPeriods: buffers, configText: alsaText)
         playback = AlsaDeviceConfiguration(device: resolved.string(.playbackDevice), sampleRate: resolved.integer(.playbackRate),
                                            periodMs: period, bufferPeriods: buffers, configText: alsaText)
+        echo = EchoHandling(rawValue: resolved.string(.audioEcho)) ?? .gate
         engineThreads = resolved.integer(.engineThreads)
         let token = try Self.token(resolved, environment: environment)
         server = ServerSettings(

@@ -20,6 +20,8 @@ final class DaemonMetrics: Sendable {
     let audioXruns: Counter
     let audioDeviceFailures: Counter
     let audioDroppedSamples: Counter
+    let echoEnhancement: Gauge
+    let echoDelay: Gauge
     let remoteFirstToken: ValueHistogram
     let remoteErrors: @Sendable (String) -> Counter
 
@@ -35,6 +37,10 @@ final class DaemonMetrics: Sendable {
         audioXruns = r.makeCounter(descriptor: Self.name("audio_xruns_total", "ALSA overruns and underruns of the local voice loop."))
         audioDeviceFailures = r.makeCounter(descriptor: Self.name("audio_device_failures_total", "Local audio devices that failed and were reopened."))
         audioDroppedSamples = r.makeCounter(descriptor: Self.name("audio_dropped_samples_total", "Reply samples the speaker's full queue could not take."))
+        echoEnhancement = r.makeGauge(descriptor: Self.name("echo_return_loss_enhancement_db",
+            "Local voice loop, audio.echo=cancel: how much the canceller lowers the microphone while the speaker plays (ERLE estimate, ~1 s average)."))
+        echoDelay = r.makeGauge(descriptor: Self.name("echo_alignment_delay", unit: "seconds",
+            "Local voice loop, audio.echo=cancel: how far behind what was sent to the speaker the canceller pairs the microphone."))
         responses = { status in r.makeCounter(descriptor: Self.name("responses_total", "Responses by final status."), labels: [("status", status)]) }
         errors = { code in r.makeCounter(descriptor: Self.name("errors_total", "error events sent, by code."), labels: [("code", code)]) }
         remoteFirstToken = r.makeValueHistogram(

@@ -6,8 +6,8 @@ import Streaming
 import Synchronization
 
 /// The local voice loop: owns the ALSA capture and playback threads and runs one session on
-/// them (when given the models): microphone → echo gate → session; reply audio → speaker; a
-/// barge-in empties the speaker within one period.
+/// them (when given the models): microphone → echo canceller (or gate) → session; reply audio →
+/// speaker; a barge-in empties the speaker within one period.
 ///
 /// It outlives its devices: when one fails (a USB microphone unplugged), both are closed, the
 /// session goes on without them, and they are opened again with a back-off (0.5 s doubling to
@@ -17,6 +17,7 @@ import Synchronization
 final class AudioDevicesService: Service, @unchecked Sendable {
     let capture: AlsaDeviceConfiguration
     let playback: AlsaDeviceConfiguration
+    let echo: DaemonConfiguration.EchoHandling
     let logger: Logger
     /// The models and session settings for the local session; nil runs the devices alone.
     var voiceLoop: (services: SessionServices, defaults: SessionConfiguration, metrics: DaemonMetrics)?
@@ -24,9 +25,11 @@ final class AudioDevicesService: Service, @unchecked Sendable {
     private let devices: Mutex<AudioDevicePair?>
     private let gate = Mutex(EchoGate())
 
-    private init(capture: AlsaDeviceConfiguration, playback: AlsaDeviceConfiguration, opened: AudioDevicePair, logger: Logger) {
+    private init(capture: AlsaDeviceConfiguration, playback: AlsaDeviceConfiguration, echo: DaemonConfiguration.EchoHandling,
+                 opened: AudioDevicePair, logger: Logger) {
         self.capture = capture
         self.playback = playback
+        self.echo = echo
         self.devices = Mutex(opened)
         self.logger = logger
     }
@@ -40,8 +43,8 @@ final class AudioDevicesService: Service, @unchecked Sendable {
         }
         do {
             let pair = try AudioDevicePair(capture: config.capture, playback: config.playback)
-            logger.info("audio devices open", metadata: pair.metadata)
-            return AudioDevicesService(capture: config.capture, playback: config.playback, opened: pair, logger: logger)
+            logger.info("audio devices open", metadata: pair.metadata.merging(["echo": "\(config.echo.rawValue)"]) { a, _ in a })
+            return AudioDevicesService(capture: config.capture, playback: config.playback, echo: config.echo, opened: pair, logger: logger)
         } catch {
             if config.audioMode == .on { throw error }
             logger.warning("no local audio: \(error) (set audio.enabled=off to silence this, or =on to make it an error)")
@@ -86,23 +89,39 @@ final class AudioDevicesService: Service, @unchecked Sendable {
     private func pump(_ pair: AudioDevicePair, into session: RealtimeSession?) async throws {
         pair.start()
         let capture = pair.capture, playback = pair.playback
-        let toSession = try Resampler(from: capture.sampleRate, to: AudioFormat.pcm24k.sampleRate)
+        var canceller: LoopEchoCanceller?
+        if echo == .cancel {
+            do {
+                canceller = try LoopEchoCanceller(captureRate: capture.sampleRate, capturePeriodFrames: capture.pcm.periodFrames,
+                                                  playbackRate: playback.sampleRate)
+            } catch {
+                logger.error("the echo canceller cannot run: \(error); the echo gate keeps the reply out of the microphone instead")
+            }
+        }
         var reported = (captureXruns: 0, playbackXruns: 0, dropped: 0)
         let hop = capture.sampleRate / 50  // 20 ms
         var buffer = [Float](repeating: 0, count: capture.sampleRate)
+        var sent = [Float](repeating: 0, count: playback.sampleRate)
+        _ = playback.sent.drain()  // sent before this loop began: nobody's echo now
         var levelSum = 0.0, levelCount = 0, ticks = 0
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(20))
             let n = buffer.withUnsafeMutableBufferPointer { capture.ring.read(into: $0) }
             for i in 0..<n { levelSum += Double(buffer[i] * buffer[i]) }
             levelCount += n
-            if let session, n > 0 {
+            if let canceller {
+                let m = sent.withUnsafeMutableBufferPointer { playback.sent.read(into: $0) }
+                let cleaned = try canceller.process(microphone: Array(buffer[0..<n]), sent: Array(sent[0..<m]),
+                                                    playbackDelayFrames: playback.status.delayFrames)
+                if let session, !cleaned.isEmpty { session.appendAudio(cleaned, sampleRate: canceller.canceller.settings.sampleRate) }
+            } else if let session, n > 0 {
                 var frames: [Float] = []
                 for start in stride(from: 0, to: n, by: hop) {
                     let frame = Array(buffer[start..<min(n, start + hop)])
-                    frames += gate.withLock { $0.filter(frame, seconds: Double(frame.count) / Double(capture.sampleRate), speakerActive: playback.isPlaying) }
+                    frames += echo == .off ? frame
+                        : gate.withLock { $0.filter(frame, seconds: Double(frame.count) / Double(capture.sampleRate), speakerActive: playback.isPlaying) }
                 }
-                session.appendAudio(try toSession.process(frames))
+                session.appendAudio(frames, sampleRate: capture.sampleRate)
             }
             ticks += 1
             if ticks % 250 == 0, levelCount > 0 {
@@ -111,6 +130,10 @@ final class AudioDevicesService: Service, @unchecked Sendable {
                 levelSum = 0; levelCount = 0
             }
             guard ticks % 10 == 0 else { continue }
+            if let canceller, let metrics = voiceLoop?.metrics {
+                metrics.echoEnhancement.record(canceller.enhancementDB)
+                metrics.echoDelay.record(canceller.delayMilliseconds / 1000)
+            }
             if let message = capture.status.failureMessage {
                 throw AudioError.alsa(device: capture.pcm.configuration.device, operation: "capture", message: message)
             }
@@ -136,12 +159,15 @@ final class AudioDevicesService: Service, @unchecked Sendable {
         var configuration = defaults
         configuration.inputFormat = .pcm24k
         configuration.outputFormat = .pcm24k
+        let speaking = Mutex(SpeakerItem())
+        let sessionRef = Mutex<RealtimeSession?>(nil)
         let session = RealtimeSession(services: services, configuration: configuration) { output in
             switch output {
-            case .audio(let samples, _, _):
+            case .audio(let samples, _, let part):
                 guard let audio = toSpeaker.process(samples), !audio.isEmpty, let playback = self.devices.withLock({ $0?.playback }) else { return }
                 self.gate.withLock { $0.played(levelDB: SignalLevel.decibels(audio), seconds: Double(audio.count) / Double(playback.sampleRate)) }
                 let written = playback.ring.write(audio)
+                speaking.withLock { $0.wrote(written, of: part.itemID) }
                 if written < audio.count {
                     // Said, never silently dropped: the speaker's queue (30 s) is full.
                     metrics.audioDroppedSamples.increment(by: Int64(audio.count - written))
@@ -152,9 +178,22 @@ final class AudioDevicesService: Service, @unchecked Sendable {
             case .event(let event):
                 metrics.observe(event)
                 switch event {
+                case .speechStarted:
+                    // The user talks over the reply: a reply still being written is cancelled by
+                    // the session (and stopped at .responseDone); one written whole but still
+                    // playing is stopped here, and the history keeps what was played of it.
+                    guard let playback = self.devices.withLock({ $0?.playback }), playback.ring.availableToRead > 0 else { break }
+                    let unplayed = playback.ring.availableToRead + playback.status.delayFrames
+                    playback.interrupt()
+                    if let (itemID, played) = speaking.withLock({ $0.interrupted(unplayed: unplayed) }) {
+                        let ms = played * 1000 / playback.sampleRate
+                        sessionRef.withLock { $0 }?.handle(.truncate(itemID: itemID, contentIndex: 0, audioEndMs: ms))
+                        logger.info("reply interrupted", metadata: ["played_ms": "\(ms)"])
+                    }
                 case .transcriptionCompleted(_, let transcript, _):
                     logger.info("heard", metadata: ["transcript": "\(transcript)"])
                 case .responseDone(let summary):
+                    speaking.withLock { $0.done = true }
                     if summary.status == .cancelled { self.devices.withLock { $0?.playback.interrupt() } }  // barge-in: the speaker stops now
                     logger.info("replied", metadata: ["status": "\(summary.status.rawValue)", "said": "\(summary.spoken)"])
                 case .error(let error):
@@ -164,8 +203,31 @@ final class AudioDevicesService: Service, @unchecked Sendable {
                 }
             }
         }
-        logger.info("local voice loop running", metadata: ["mode": "\(configuration.reply.mode.rawValue)"])
+        sessionRef.withLock { $0 = session }
+        logger.info("local voice loop running", metadata: ["mode": "\(configuration.reply.mode.rawValue)", "echo": "\(echo.rawValue)"])
         return session
+    }
+}
+
+/// The reply item whose audio the speaker is playing, and how much of it was queued: what the
+/// history keeps when the user talks over a reply that was written whole.
+struct SpeakerItem {
+    var itemID: String?
+    var samplesWritten = 0
+    /// The session has finished the reply (its own cancellation no longer applies).
+    var done = false
+
+    mutating func wrote(_ count: Int, of item: String) {
+        if item != itemID { self = SpeakerItem(itemID: item) }
+        samplesWritten += count
+    }
+
+    /// The item and the samples of it played, when it was complete and is cut off with
+    /// `unplayed` samples still queued; nil if the session handles it (still writing) or nothing plays.
+    mutating func interrupted(unplayed: Int) -> (String, Int)? {
+        defer { self = SpeakerItem() }
+        guard done, let itemID else { return nil }
+        return (itemID, max(0, samplesWritten - unplayed))
     }
 }
 

@@ -10,10 +10,8 @@ import Streaming
 /// frames are replaced by silence. A person talking over the reply near the microphone is louder
 /// than that and still barges in.
 ///
-/// Why gating and not echo cancellation: Debian's libwebrtc-audio-processing has only a C++ API
-/// (webrtc::AudioProcessing), which needs a C++ shim target and its own test set-up; gating
-/// needs nothing and is exact on the file-device loop CI runs. It is the first step; a real
-/// canceller can replace it behind the same call.
+/// The fallback of `audio.echo=gate` (and of `cancel` when the canceller cannot be set up):
+/// `LoopEchoCanceller` lets a user interrupt at a normal voice; the gate only a raised one.
 struct EchoGate {
     var couplingDB: Double = 0
     var marginDB: Double = 6

@@ -78,7 +78,17 @@ struct DoctorChecks {
             case nil: nil
             }
         }
-        return .init(mode: config.audioMode.rawValue, capture: capture, playback: playback,
+        var canceller: String?
+        if config.echo == .cancel {
+            do {
+                let settings = try EchoCanceller().settings
+                canceller = "speexdsp echo canceller at \(settings.sampleRate) Hz, \(settings.tailMilliseconds) ms tail, residual echo suppression \(settings.residualSuppressionDB) dB; its live state (ERLE, alignment delay) is on /metrics"
+            } catch {
+                canceller = "cannot run: \(error)"
+                problem(.error, "the echo canceller cannot be set up: \(error)", fix: "reinstall libspeexdsp (scripts/install-system-packages.sh), or --set audio.echo=gate")
+            }
+        }
+        return .init(mode: config.audioMode.rawValue, echo: config.echo.rawValue, echoCanceller: canceller, capture: capture, playback: playback,
                      devices: devices.map { .init(name: $0.name, description: $0.description, capture: $0.capture, playback: $0.playback,
                                                   captureRates: rates($0.captureRates), playbackRates: rates($0.playbackRates)) })
     }

@@ -55,6 +55,9 @@ struct DoctorReport: Codable {
 
     struct Audio: Codable {
         var mode: String
+        /// `audio.echo`, and for `cancel` the canceller's set-up (or why it cannot run).
+        var echo: String
+        var echoCanceller: String?
         var capture: DeviceCheck
         var playback: DeviceCheck
         var devices: [AudioDevice]
@@ -116,7 +119,7 @@ struct DoctorReport: Codable {
         section("own kernels", ["integer lanes: \(kernels.integerLanes)"
                                 + (kernels.missingFlags.isEmpty ? "" : "; built for flags this CPU lacks: \(kernels.missingFlags.joined(separator: " "))")])
         if let audio {
-            var rows = ["audio.enabled=\(audio.mode)"]
+            var rows = ["audio.enabled=\(audio.mode)", "audio.echo=\(audio.echo)" + (audio.echoCanceller.map { ": \($0)" } ?? "")]
             for (what, check) in [("capture", audio.capture), ("playback", audio.playback)] {
                 rows.append("\(what) \(check.device) at \(check.rate) Hz: " + (check.opens ? "opens" : "fails: \(check.error ?? "")"))
             }

@@ -1,0 +1,117 @@
+import AudioIO
+import Foundation
+import Synchronization
+import Testing
+import TestSupport
+
+/// The local voice loop in a simulated room (LiveRoom: the speaker's sound comes back into the
+/// microphone delayed, reverberated and with noise), `audio.echo=cancel`: the reply alone never
+/// interrupts itself, and a user speaking below the echo's level does.
+///
+/// Trials per condition: `RTD_ECHO_TRIALS` (4 by default; `scripts/bench-echo.sh` runs 20).
+/// Run only by `scripts/bench-echo.sh` (`RTD_ECHO_ROOM=1`) while the live loop's alignment is
+/// not right yet: there the canceller removed 4 dB, and replies interrupted themselves
+/// (docs/echo-cancellation.md, "Where it stands").
+@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["RTD_ECHO_ROOM"] != nil))
+struct EchoRoomTests {
+    static let trials = Int(ProcessInfo.processInfo.environment["RTD_ECHO_TRIALS"] ?? "") ?? 4
+
+    /// The daemon's standard error, read as it comes.
+    final class LogReader: Sendable {
+        private let text = Mutex("")
+
+        init(_ handle: FileHandle) {
+            handle.readabilityHandler = { [self] h in
+                let data = h.availableData
+                if data.isEmpty { h.readabilityHandler = nil; return }
+                text.withLock { $0 += String(decoding: data, as: UTF8.self) }
+            }
+        }
+
+        var all: String { text.withLock { $0 } }
+        func count(_ needle: String) -> Int { all.components(separatedBy: needle).count - 1 }
+        /// The log lines of one message (swift-log's stream handler ends a line with it).
+        func lines(of message: String) -> [String] { all.split(separator: "\n").map(String.init).filter { $0.hasSuffix(" " + message) } }
+
+        @discardableResult
+        func wait(seconds: Double, until condition: () -> Bool) -> Bool {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                if condition() { return true }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            return condition()
+        }
+    }
+
+    static func speech(_ name: String) throws -> [Float] {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../EngineTests/Fixtures/whisper/audio").standardized
+        return try AudioFile.read(path: fixtures.appendingPathComponent(name).path, sampleRate: LiveRoom.rate).samples
+    }
+
+    static func metric(_ name: String, port: Int) -> Double? {
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        curl.arguments = ["-sf", "http://127.0.0.1:\(port)/metrics"]
+        let out = Pipe()
+        curl.standardOutput = out
+        guard (try? curl.run()) != nil else { return nil }
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        curl.waitUntilExit()
+        return text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+    }
+
+    @Test func theReplyNeverInterruptsItselfAndAUserBelowTheEchoDoes() throws {
+        let room = try LiveRoom()
+        room.start()
+        defer { room.stop() }
+        let port = try LocalPort.free()
+        let (process, errors) = try ServeTests.run(["serve"] + room.daemonSettings + ["--set", "audio.echo=cancel", "--set", "server.port=\(port)"])
+        defer { if process.isRunning { kill(process.processIdentifier, SIGTERM); process.waitUntilExit() } }
+        let log = LogReader(errors.fileHandleForReading)
+        try #require(log.wait(seconds: 120) { log.all.contains("local voice loop running") || !process.isRunning }
+                     && process.isRunning, "\(log.all)")
+
+        let question = try Self.speech("piper-02.flac")
+        let interruption = try Self.speech("espeak-03.flac")  // "Turn off the lights in the kitchen."
+        let interruptions = { log.lines(of: "reply interrupted").count + log.count("status=cancelled") }
+        func waitForQuiet() { log.wait(seconds: 60) { room.speakingSeconds == 0 && !room.userIsSpeaking } }
+
+        // 1. Replies alone: each question gets one turn and its reply plays to the end.
+        var selfInterrupted = 0, extraTurns = 0
+        var enhancement: [Double] = []
+        for _ in 0..<Self.trials {
+            waitForQuiet()
+            let (heard, replied, interrupted) = (log.lines(of: "heard").count, log.lines(of: "replied").count, interruptions())
+            room.say(question)
+            log.wait(seconds: 90) { log.lines(of: "replied").count > replied }
+            waitForQuiet()
+            selfInterrupted += interruptions() - interrupted
+            extraTurns += max(0, log.lines(of: "heard").count - heard - 1)
+            if let e = Self.metric("rtd_echo_return_loss_enhancement_db", port: port) { enhancement.append(e) }
+        }
+        print("echo room, replies alone: \(Self.trials) replies, \(selfInterrupted) interrupted themselves, \(extraTurns) turns taken from the echo; ERLE estimate after each reply \(enhancement.map { String(format: "%.1f", $0) }) dB")
+        #expect(selfInterrupted == 0 && extraTurns == 0, "\(log.all)")
+
+        // 2. The user talks over the reply, 10 and 20 dB below its echo.
+        for level in [-10.0, -20.0] {
+            var stopped = 0, understood = 0
+            for _ in 0..<Self.trials {
+                waitForQuiet()
+                room.say(question)
+                log.wait(seconds: 60) { room.speakingSeconds >= 1.5 }
+                let (before, heardBefore) = (interruptions(), log.lines(of: "heard").count)
+                room.say(interruption, relativeToEcho: level)
+                if log.wait(seconds: Double(interruption.count) / Double(LiveRoom.rate) + 2, until: { interruptions() > before }) { stopped += 1 }
+                log.wait(seconds: 20) { log.lines(of: "heard").count > heardBefore }
+                if log.lines(of: "heard").dropFirst(heardBefore).contains(where: { $0.lowercased().contains("light") }) { understood += 1 }
+            }
+            print("echo room, user at \(Int(level)) dB against the echo: the reply stopped in \(stopped) of \(Self.trials) trials; heard 'lights' in \(understood)")
+            if level == -10 { #expect(Double(stopped) >= 0.9 * Double(Self.trials), "\(log.all)") }
+        }
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+}
