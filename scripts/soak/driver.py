@@ -305,7 +305,11 @@ async def main():
     stop.set()
     await sampling
     final = sample(args.pid, base)
-    warm = next((s for s in samples if s["t"] - started >= args.minutes * 15), samples[len(samples) // 4])
+    # Warm-up: a quarter of the run, but at least a minute. The allocator's high-water mark
+    # settles only once every kind of turn has run with long replies; 30 s of a 2-minute run
+    # (two turns a session) was too soon (547 -> 635 MB, then flat, on a run with no leak).
+    warm_after = max(args.minutes * 15, min(60, args.minutes * 30))
+    warm = next((s for s in samples if s["t"] - started >= warm_after), samples[len(samples) // 4])
     healthy = False
     try:
         healthy = urllib.request.urlopen(base + "/healthz", timeout=5).status == 200
