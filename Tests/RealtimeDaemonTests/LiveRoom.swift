@@ -118,28 +118,22 @@ final class LiveRoom: @unchecked Sendable {
     }
 
     private func readFully(_ buffer: inout [Int16]) -> Bool {
-        let bytes = buffer.count * 2
-        var got = 0
-        return buffer.withUnsafeMutableBytes { raw in
-            while got < bytes {
-                let n = read(speakerFD, raw.baseAddress! + got, bytes - got)
-                if n <= 0 { return false }
-                got += n
-            }
-            return true
-        }
+        buffer.withUnsafeMutableBytes { raw in Self.transferAll(raw.count) { read(speakerFD, raw.baseAddress! + $0, $1) } }
     }
 
     private func writeFully(_ buffer: inout [Int16]) -> Bool {
-        let bytes = buffer.count * 2
-        var put = 0
-        return buffer.withUnsafeBytes { raw in
-            while put < bytes {
-                let n = write(microphoneFD, raw.baseAddress! + put, bytes - put)
-                if n <= 0 { return false }
-                put += n
-            }
-            return true
+        buffer.withUnsafeBytes { raw in Self.transferAll(raw.count) { write(microphoneFD, raw.baseAddress! + $0, $1) } }
+    }
+
+    /// Repeats `transfer(offset, remaining)` (a read or a write) until `bytes` have moved; false
+    /// if the descriptor ends or fails first.
+    private static func transferAll(_ bytes: Int, _ transfer: (Int, Int) -> Int) -> Bool {
+        var done = 0
+        while done < bytes {
+            let n = transfer(done, bytes - done)
+            if n <= 0 { return false }
+            done += n
         }
+        return true
     }
 }
