@@ -91,6 +91,8 @@ struct EchoRoomTests {
             extraTurns += max(0, log.lines(of: "heard").count - heard - 1)
             if let e = Self.metric("rtd_echo_return_loss_enhancement_db", port: port) { enhancement.append(e) }
         }
+        let paths = log.lines(of: "echo path measured").map { $0.components(separatedBy: "delay_ms=").last.map { String($0.prefix(while: \.isNumber)) } ?? "?" }
+        print("echo room, echo path measured at \(paths) ms; delay metric \(Self.metric("rtd_echo_alignment_delay_seconds", port: port).map { String(format: "%.3f s", $0) } ?? "none")")
         print("echo room, replies alone: \(Self.trials) replies, \(selfInterrupted) interrupted themselves, \(extraTurns) turns taken from the echo; ERLE estimate after each reply \(enhancement.map { String(format: "%.1f", $0) }) dB")
         #expect(selfInterrupted == 0 && extraTurns == 0, "\(log.all)")
 

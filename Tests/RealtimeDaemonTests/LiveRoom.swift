@@ -38,6 +38,11 @@ final class LiveRoom: @unchecked Sendable {
         // Opened read-write so that neither side's open blocks waiting for the other.
         speakerFD = open(speaker, O_RDWR)
         microphoneFD = open(microphone, O_RDWR)
+        // One page each (128 ms of audio), as a device's buffer would hold, not the default
+        // 64 KiB (2 s): what waits in them is delay the daemon is not told about.
+        let setPipeSize: Int32 = 1031  // F_SETPIPE_SZ
+        _ = fcntl(speakerFD, setPipeSize, 4096)
+        _ = fcntl(microphoneFD, setPipeSize, 4096)
         alsaConfig = directory.appendingPathComponent("asound.conf")
         try """
             pcm.roommic { type file; slave.pcm "null"; file "/dev/null"; infile "\(microphone)"; format "raw" }

@@ -92,18 +92,16 @@ final class AudioDevicesService: Service, @unchecked Sendable {
         var canceller: LoopEchoCanceller?
         if echo == .cancel {
             do {
-                canceller = try LoopEchoCanceller(captureRate: capture.sampleRate, capturePeriodFrames: capture.pcm.periodFrames,
-                                                  playbackRate: playback.sampleRate)
+                canceller = try LoopEchoCanceller(captureRate: capture.sampleRate, playbackRate: playback.sampleRate)
             } catch {
                 logger.error("the echo canceller cannot run: \(error); the echo gate keeps the reply out of the microphone instead")
             }
         }
         var reported = (captureXruns: 0, playbackXruns: 0, dropped: 0)
-        let hop = capture.sampleRate / 50  // 20 ms
         var buffer = [Float](repeating: 0, count: capture.sampleRate)
         var sent = [Float](repeating: 0, count: playback.sampleRate)
         _ = playback.sent.drain()  // sent before this loop began: nobody's echo now
-        var levelSum = 0.0, levelCount = 0, ticks = 0
+        var levelSum = 0.0, levelCount = 0, ticks = 0, echoPathsLogged = 0, trustLogged = false
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(20))
             let n = buffer.withUnsafeMutableBufferPointer { capture.ring.read(into: $0) }
@@ -113,15 +111,14 @@ final class AudioDevicesService: Service, @unchecked Sendable {
                 let m = sent.withUnsafeMutableBufferPointer { playback.sent.read(into: $0) }
                 let cleaned = try canceller.process(microphone: Array(buffer[0..<n]), sent: Array(sent[0..<m]),
                                                     playbackDelayFrames: playback.status.delayFrames)
-                if let session, !cleaned.isEmpty { session.appendAudio(cleaned, sampleRate: canceller.canceller.settings.sampleRate) }
-            } else if let session, n > 0 {
-                var frames: [Float] = []
-                for start in stride(from: 0, to: n, by: hop) {
-                    let frame = Array(buffer[start..<min(n, start + hop)])
-                    frames += echo == .off ? frame
-                        : gate.withLock { $0.filter(frame, seconds: Double(frame.count) / Double(capture.sampleRate), speakerActive: playback.isPlaying) }
+                let rate = canceller.canceller.settings.sampleRate
+                if let session, !cleaned.isEmpty {
+                    session.appendAudio(canceller.trusted ? cleaned : gated(cleaned, rate: rate, speakerActive: playback.isPlaying), sampleRate: rate)
                 }
-                session.appendAudio(frames, sampleRate: capture.sampleRate)
+            } else if let session, n > 0 {
+                let heard = Array(buffer[0..<n])
+                session.appendAudio(echo == .off ? heard : gated(heard, rate: capture.sampleRate, speakerActive: playback.isPlaying),
+                                    sampleRate: capture.sampleRate)
             }
             ticks += 1
             if ticks % 250 == 0, levelCount > 0 {
@@ -133,6 +130,18 @@ final class AudioDevicesService: Service, @unchecked Sendable {
             if let canceller, let metrics = voiceLoop?.metrics {
                 metrics.echoEnhancement.record(canceller.enhancementDB)
                 metrics.echoDelay.record(canceller.delayMilliseconds / 1000)
+            }
+            if let canceller, canceller.trusted != trustLogged {
+                trustLogged = canceller.trusted
+                logger.info(trustLogged ? "echo canceller converged: it alone keeps the reply out of the microphone"
+                                        : "echo canceller learning: the echo gate helps until it converges",
+                            metadata: ["erle_db": "\(String(format: "%.1f", canceller.enhancementDB))"])
+            }
+            if let canceller, canceller.echoPathsMeasured > echoPathsLogged {
+                echoPathsLogged = canceller.echoPathsMeasured
+                logger.info("echo path measured", metadata: [
+                    "delay_ms": "\(Int(canceller.delayMilliseconds))", "correlation": "\(String(format: "%.2f", canceller.delayCorrelation))",
+                ])
             }
             if let message = capture.status.failureMessage {
                 throw AudioError.alsa(device: capture.pcm.configuration.device, operation: "capture", message: message)
@@ -148,6 +157,15 @@ final class AudioDevicesService: Service, @unchecked Sendable {
                 voiceLoop?.metrics.audioXruns.increment(by: Int64((now.0 - reported.0) + (now.1 - reported.1)))
                 reported = now
             }
+        }
+    }
+
+    /// The microphone's samples through the echo gate, 20 ms at a time.
+    private func gated(_ samples: [Float], rate: Int, speakerActive: Bool) -> [Float] {
+        let hop = rate / 50
+        return stride(from: 0, to: samples.count, by: hop).flatMap { start in
+            let frame = Array(samples[start..<min(samples.count, start + hop)])
+            return gate.withLock { $0.filter(frame, seconds: Double(frame.count) / Double(rate), speakerActive: speakerActive) }
         }
     }
 
