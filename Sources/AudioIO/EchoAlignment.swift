@@ -7,9 +7,10 @@
 /// (after `warmUp` calls, once start-up bursts are past); as soon as the speaker has played
 /// enough, `EchoDelayEstimator` measures where the echo really is, and the offset is put
 /// `margin` samples after that (so that the far end leads its echo a little; the filter's tail
-/// holds the rest). It stays fixed (an adaptive filter needs a still echo path) until two
-/// estimates in a row move by more than `tolerance` samples (clocks of separate devices, a delay
-/// the device changed), and is then set again; the filter follows the step.
+/// holds the rest). It stays fixed (an adaptive filter needs a still echo path) until estimates
+/// from two windows that do not overlap put the echo more than `tolerance` samples earlier, or
+/// three times that later (clocks of separate devices, a delay the device changed), and is then
+/// set again.
 public struct EchoAlignment: Sendable {
     /// Far-end index = microphone index + offset, once set.
     public private(set) var offset: Int?
@@ -33,8 +34,12 @@ public struct EchoAlignment: Sendable {
     private var calls = 0
     private var sinceEstimate = 0
     private let estimateEvery: Int
-    /// An estimate that moved the offset, waiting for the next one to agree.
-    private var unconfirmed: Int?
+    /// An estimate that would move the offset, and the microphone sample count it was made at,
+    /// waiting for one from a window that does not overlap its own to agree.
+    private var unconfirmed: (offset: Int, at: Int)?
+    /// Correlation a move needs: more than a first measurement, since the user talking over the
+    /// reply can make a wrong offset match by chance (0.70 was seen; right ones gave 0.83-0.91).
+    public let moveCorrelation = 0.8
 
     /// - Parameters:
     ///   - sampleRate: of both streams.
@@ -107,13 +112,18 @@ public struct EchoAlignment: Sendable {
             measured = true
             return
         }
-        guard abs(wanted - current) > tolerance else { unconfirmed = nil; return }
-        if let previous = unconfirmed, abs(previous - wanted) <= tolerance {
+        // An echo come earlier than the margin allows cannot be cancelled; one come later only
+        // uses more of the filter's tail, so that way it may move three times as far.
+        guard wanted - current > tolerance || current - wanted > 3 * tolerance else { unconfirmed = nil; return }
+        guard estimate.correlation >= moveCorrelation else { return }
+        guard let previous = unconfirmed, abs(previous.offset - wanted) <= tolerance else {
+            unconfirmed = (wanted, nearCount)
+            return
+        }
+        if nearCount - previous.at >= estimator.windowBlocks * estimator.blockSize {
             offset = wanted
             realignments += 1
             unconfirmed = nil
-        } else {
-            unconfirmed = wanted
         }
     }
 }

@@ -63,6 +63,26 @@ import TestSupport
         #expect(recovered >= 25, "ERLE \(recovered) dB after the jump")
     }
 
+    @Test func theUserTalkingOverTheReplyDoesNotMoveIt() throws {
+        let far = try EchoCancellerTests.reply() + EchoCancellerTests.reply()
+        let room = TestRoom(delayMilliseconds: 150, reverberationSeconds: 0.3, echoGainDB: -6)
+        let echo = room.microphone(speaker: far)
+        // From 3 s on, the user talks as loud as the echo, sentence after sentence.
+        let echoLevel = SignalLevel.decibels(echo[(2 * Self.rate)...])
+        var near = echo, at = 3 * Self.rate
+        for i in 0..<12 {
+            let user = try EchoCancellerTests.speech(String(format: "espeak-%02d.flac", i))
+            let gain = Float(pow(10, (echoLevel - SignalLevel.decibels(user[...])) / 20))
+            for (j, x) in user.enumerated() where at + j < near.count { near[at + j] += gain * x }
+            at += user.count + Self.rate / 2
+        }
+        let canceller = try AligningEchoCanceller()
+        var estimates: [Int] = []
+        _ = Self.run(near: near, far: far, canceller: canceller, estimates: &estimates)
+        print("echo alignment, user at 0 dB over the echo for \((at - 3 * Self.rate) / Self.rate) s: measured \(estimates.map { $0 * 1000 / Self.rate }) ms")
+        #expect(canceller.alignment.realignments == 0)
+    }
+
     @Test func measuresNothingWithoutTheSpeakerPlaying() throws {
         // Only the user talks: the device's delay stays the pairing.
         let user = try EchoCancellerTests.reply()
