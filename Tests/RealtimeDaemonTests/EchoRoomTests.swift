@@ -108,13 +108,15 @@ struct EchoRoomTests {
                 room.say(questions[trial % questions.count])
                 trial += 1
                 log.wait(seconds: 60) { room.speakingSeconds >= 1 }
-                let (before, heardBefore) = (interruptions(), log.lines(of: "heard").count)
+                let (before, heardBefore, logBefore) = (interruptions(), log.lines(of: "heard").count, log.all.count)
                 room.say(interruption, relativeToEcho: level)
                 let start = Date()
                 if log.wait(seconds: Double(interruption.count) / Double(LiveRoom.rate) + 2, until: { interruptions() > before }) {
                     stopped += 1
                 } else if room.lastSound < start.addingTimeInterval(1) {
                     endedAlone += 1
+                } else {
+                    print("echo room, trial \(trial) at \(Int(level)) dB not interrupted; the log since the user spoke:\n\(log.all.dropFirst(logBefore))")
                 }
                 log.wait(seconds: 20) { log.lines(of: "heard").count > heardBefore }
                 if log.lines(of: "heard").dropFirst(heardBefore).contains(where: { $0.lowercased().contains("light") }) { understood += 1 }

@@ -69,9 +69,9 @@ extension ConfigKey {
         kind: .integer(5...200), help: "ALSA period in milliseconds: the unit the audio threads move.")
     static let bufferPeriods = ConfigKey(name: "audio.buffer_periods", defaultValue: "4",
         kind: .integer(2...64), help: "Periods in each ALSA buffer (more means fewer xruns and more latency).")
-    static let audioEcho = ConfigKey(name: "audio.echo", defaultValue: "gate",
+    static let audioEcho = ConfigKey(name: "audio.echo", defaultValue: "cancel",
         kind: .choice(["cancel", "gate", "off"]),
-        help: "Keeping the reply's sound out of the microphone: gate (only sound louder than the reply passes while it plays), cancel (echo cancellation, experimental: not yet aligned on every device), off (headphones).")
+        help: "Keeping the reply's sound out of the microphone: cancel (echo cancellation: the user can talk over the reply; the gate helps while it learns the room), gate (only sound louder than the reply passes while it plays), off (headphones).")
     static let alsaConfig = ConfigKey(name: "audio.alsa_config", defaultValue: "",
         kind: .path, help: "Extra ALSA configuration file loaded on top of the system's, to define custom PCMs.")
     static let engineThreads = ConfigKey(name: "engine.threads", defaultValue: "2",

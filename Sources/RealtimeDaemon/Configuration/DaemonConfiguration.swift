@@ -84,7 +84,7 @@ struct DaemonConfiguration {
                                           periodMs: period, bufferPeriods: buffers, configText: alsaText)
         playback = AlsaDeviceConfiguration(device: resolved.string(.playbackDevice), sampleRate: resolved.integer(.playbackRate),
                                            periodMs: period, bufferPeriods: buffers, configText: alsaText)
-        echo = EchoHandling(rawValue: resolved.string(.audioEcho)) ?? .gate
+        echo = EchoHandling(rawValue: resolved.string(.audioEcho)) ?? .cancel
         engineThreads = resolved.integer(.engineThreads)
         let token = try Self.token(resolved, environment: environment)
         server = ServerSettings(
