@@ -26,7 +26,6 @@ final class LiveRoom: @unchecked Sendable {
         var echoPower = 0.0
         var speakingSamples = 0
         var quietSamples = 0
-        var lastSound = Date.distantPast
     }
 
     init(room: TestRoom = TestRoom(delayMilliseconds: 40, reverberationSeconds: 0.3, echoGainDB: -6)) throws {
@@ -96,8 +95,6 @@ final class LiveRoom: @unchecked Sendable {
     var echoLevelDB: Double { 10 * log10(max(state.withLock { $0.echoPower }, 1e-12)) }
     /// Seconds the speaker has been playing (pauses under 0.5 s included); 0 when it is quiet.
     var speakingSeconds: Double { Double(state.withLock { $0.speakingSamples }) / Double(Self.rate) }
-    /// When the speaker last played something.
-    var lastSound: Date { state.withLock { $0.lastSound } }
     var userIsSpeaking: Bool { state.withLock { !$0.user.isEmpty } }
 
     private func run() {
@@ -112,7 +109,7 @@ final class LiveRoom: @unchecked Sendable {
             state.withLock { s in
                 let echoPower = microphone.reduce(0.0) { $0 + Double($1 * $1) } / Double(chunk)
                 if speakerLoud { s.echoPower = 0.98 * s.echoPower + 0.02 * echoPower }
-                if speakerLoud { s.quietSamples = 0; s.speakingSamples += chunk; s.lastSound = Date() } else {
+                if speakerLoud { s.quietSamples = 0; s.speakingSamples += chunk } else {
                     s.quietSamples += chunk
                     if s.quietSamples >= Self.rate / 2 { s.speakingSamples = 0 } else if s.speakingSamples > 0 { s.speakingSamples += chunk }
                 }
