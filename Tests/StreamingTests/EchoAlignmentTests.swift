@@ -47,12 +47,8 @@ import TestSupport
     }
 
     @Test func followsTheEchoWhenItsDelayJumps() throws {
-        let far = try EchoCancellerTests.reply() + EchoCancellerTests.reply()
-        let half = far.count / 2
         // A sound server's buffer grows by 250 ms half way.
-        let before = TestRoom(delayMilliseconds: 100, reverberationSeconds: 0.3, echoGainDB: -6)
-        let after = TestRoom(delayMilliseconds: 350, reverberationSeconds: 0.3, echoGainDB: -6)
-        let near = Array(before.microphone(speaker: far)[..<half]) + Array(after.microphone(speaker: far)[half...])
+        let (far, near, half) = try EchoCancellerTests.delayJump(fromMilliseconds: 100, toMilliseconds: 350)
         let canceller = try AligningEchoCanceller()
         var estimates: [Int] = []
         let out = Self.run(near: near, far: far, canceller: canceller, estimates: &estimates)

@@ -20,6 +20,16 @@ import TestSupport
         return try AudioFile.read(path: fixtures.appendingPathComponent(name).path, sampleRate: rate).samples
     }
 
+    /// Two replies through the room, the delay changed from `before` to `after` half way: the
+    /// speaker's signal, the microphone's, and the sample where the change happens.
+    static func delayJump(fromMilliseconds before: Double, toMilliseconds after: Double) throws -> (far: [Float], near: [Float], half: Int) {
+        let far = try reply() + reply()
+        let half = far.count / 2
+        let first = TestRoom(delayMilliseconds: before, reverberationSeconds: 0.3, echoGainDB: -6)
+        let second = TestRoom(delayMilliseconds: after, reverberationSeconds: 0.3, echoGainDB: -6)
+        return (far, Array(first.microphone(speaker: far)[..<half]) + Array(second.microphone(speaker: far)[half...]), half)
+    }
+
     /// Runs the canceller over the recording in 20 ms chunks, as the loop does; the output is
     /// moved back by the canceller's latency, sample for sample with the input.
     static func cancel(near: [Float], far: [Float], canceller: EchoCanceller) -> [Float] {
@@ -100,12 +110,8 @@ import TestSupport
     }
 
     @Test func followsTheEchoPathWhenTheDelayChanges() throws {
-        let far = try Self.reply() + Self.reply()
-        let half = far.count / 2
         // The device's delay grows by 30 ms half way (a USB device's buffer, a drift correction).
-        let before = TestRoom(delayMilliseconds: 40, reverberationSeconds: 0.3, echoGainDB: -6)
-        let after = TestRoom(delayMilliseconds: 70, reverberationSeconds: 0.3, echoGainDB: -6)
-        let near = Array(before.microphone(speaker: far)[..<half]) + Array(after.microphone(speaker: far)[half...])
+        let (far, near, half) = try Self.delayJump(fromMilliseconds: 40, toMilliseconds: 70)
         let out = Self.cancel(near: near, far: far, canceller: try EchoCanceller())
         let recovered = Self.enhancement(near: near, out: out, far: far, in: (half + 2 * Self.rate)..<out.count)
         print("echo canceller, delay 40 → 70 ms mid-reply: ERLE from 2 s after the change \(String(format: "%.1f", recovered)) dB")
