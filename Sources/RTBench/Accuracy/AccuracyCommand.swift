@@ -106,7 +106,7 @@ extension RTBenchCommand {
                     let metrics = records.first.map(TurnMetrics.init)
                     result.spoken.append(.init(question: s.question.text, reply: answer, right: AnswerScore.isRight(answer, s.question),
                                                heard: heard, heardRight: AnswerScore.normalize(heard) == AnswerScore.normalize(s.question.text),
-                                               speed: s.speed, firstPacketMs: metrics?.firstPacketMs))
+                                               speed: s.speed, firstPacketMs: metrics?.firstPacketMs, metrics: metrics))
                 }
                 report.modes.append(result)
             }

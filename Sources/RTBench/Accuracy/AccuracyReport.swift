@@ -13,6 +13,9 @@ struct AccuracyReport: Codable {
         var heardRight: Bool?
         var speed: Double?
         var firstPacketMs: Double?
+        /// Spoken turns: every latency of the turn and the server's own stage timings, to tell
+        /// where two configurations' first packets part.
+        var metrics: TurnMetrics?
     }
 
     struct ModeResult: Codable {
