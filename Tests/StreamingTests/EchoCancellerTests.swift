@@ -10,9 +10,7 @@ import TestSupport
     static let rate = 16_000
 
     /// Ten seconds or so of the Piper voice, as a reply the speaker plays.
-    static func reply() throws -> [Float] {
-        try (0..<6).flatMap { i in try speech("piper-0\(i).flac") + [Float](repeating: 0, count: rate / 10) }
-    }
+    static func reply() throws -> [Float] { try reply(startingAt: 0) }
 
     static func speech(_ name: String) throws -> [Float] {
         let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -70,18 +68,30 @@ import TestSupport
         return converged.map { Double($0 + window - firstSound) / Double(rate) }
     }
 
+    /// The reply's six sentences in another order: `reply()` starting at sentence `first`.
+    static func reply(startingAt first: Int) throws -> [Float] {
+        try (0..<6).flatMap { i in try speech("piper-0\((first + i) % 6).flac") + [Float](repeating: 0, count: rate / 10) }
+    }
+
     @Test func removesTheEchoOfAReplyInAReverberantRoom() throws {
-        let far = try Self.reply()
-        let room = TestRoom(delayMilliseconds: 40, reverberationSeconds: 0.3, echoGainDB: -6)
-        let near = room.microphone(speaker: far)
-        let out = Self.cancel(near: near, far: far, canceller: try EchoCanceller())
-        let settled = Self.enhancement(near: near, out: out, far: far, in: 2 * Self.rate..<out.count)
-        let converged = Self.convergence(near: near, out: out, far: far, target: 25)
-        print("echo canceller, reverberation 0.3 s, delay 40 ms: ERLE after 2 s \(String(format: "%.1f", settled)) dB, 25 dB reached after \(converged.map { String(format: "%.2f s", $0) } ?? "never")")
-        #expect(settled >= 25, "ERLE \(settled) dB")
-        // The target is 2 s; measured 2.05 s from the first sound (AMD EPYC), since the windows
-        // that straddle the pauses between sentences are the last to stay above 25 dB.
-        #expect((converged ?? .infinity) <= 2.5, "converged after \(converged ?? -1) s")
+        // How fast the echo goes depends on the reply: speexdsp's residual echo suppression takes
+        // over at a pause of the speaker, about 2 s in. So six replies, each starting with
+        // another of the six sentences.
+        var settled: [Double] = [], converged: [Double] = []
+        for first in 0..<6 {
+            let far = try Self.reply(startingAt: first)
+            let room = TestRoom(delayMilliseconds: 40, reverberationSeconds: 0.3, echoGainDB: -6)
+            let near = room.microphone(speaker: far)
+            let out = Self.cancel(near: near, far: far, canceller: try EchoCanceller())
+            settled.append(Self.enhancement(near: near, out: out, far: far, in: 2 * Self.rate..<out.count))
+            converged.append(Self.convergence(near: near, out: out, far: far, target: 25) ?? .infinity)
+        }
+        let sorted = converged.sorted()
+        print("echo canceller, reverberation 0.3 s, delay 40 ms, six replies: ERLE after 2 s \(settled.map { String(format: "%.1f", $0) }) dB; "
+              + "25 dB reached after \(converged.map { String(format: "%.2f", $0) }) s (median \(String(format: "%.2f", (sorted[2] + sorted[3]) / 2)) s)")
+        #expect(settled.allSatisfy { $0 >= 25 }, "ERLE \(settled) dB")
+        // Measured 1.77 to 2.38 s from the first sound (AMD EPYC family 25 model 1).
+        #expect(converged.allSatisfy { $0 <= 2.5 }, "converged after \(converged) s")
     }
 
     @Test func theUsersVoiceComesThroughTheEcho() throws {
