@@ -86,6 +86,21 @@ import Testing
         }
     }
 
+    @Test func instructionsAndAnswerLengthAreEveryConversationsDefaults() throws {
+        let loader = ConfigurationLoader(environment: [:])
+        let defaults = try DaemonConfiguration(loader.load(file: nil, overrides: [])).sessionDefaults
+        #expect(defaults.instructions == "" && defaults.maxOutputTokens == 96 && defaults.reply.maxAnswerTokens == 96)
+        let set = try DaemonConfiguration(loader.load(file: nil, overrides: ["reply.instructions=Answer in French.", "reply.max_output_tokens=40",
+                                                                          "reply.mode=think_first"])).sessionDefaults
+        #expect(set.instructions == "Answer in French." && set.maxOutputTokens == 40 && set.reply.maxAnswerTokens == 40)
+        #expect(set.reply.mode == .thinkFirst)
+        #expect(try DaemonConfiguration(loader.load(file: nil, overrides: [])).newConversationAfterSeconds == 300)
+        #expect(try DaemonConfiguration(loader.load(file: nil, overrides: ["audio.new_conversation_after_s=0"])).newConversationAfterSeconds == nil)
+        for bad in ["reply.max_output_tokens=0", "audio.new_conversation_after_s=-1", "reply.max_output_tokens=many", "reply.instructions=" + String(repeating: "x", count: 20_000)] {
+            #expect(throws: ConfigurationError.self) { try DaemonConfiguration(loader.load(file: nil, overrides: [bad])) }
+        }
+    }
+
     @Test func badFilesAreErrors() throws {
         #expect(throws: ConfigurationError.self) { try ConfigurationLoader(environment: [:]).load(file: "/nonexistent.yaml", overrides: []) }
         let broken = try Self.writeYAML("audio: [unclosed\n")

@@ -9,7 +9,7 @@ import TestSupport
 /// interrupts itself, and a user speaking below the echo's level does.
 ///
 /// Trials per condition: `RTD_ECHO_TRIALS` (4 by default, in the test command; `scripts/bench-echo.sh`
-/// runs 20).
+/// runs 20). `RTD_ECHO_LOG=path` also writes the daemon's log there as it comes, to watch a long run.
 @Suite(.serialized)
 struct EchoRoomTests {
     static let trials = Int(ProcessInfo.processInfo.environment["RTD_ECHO_TRIALS"] ?? "") ?? 4
@@ -19,8 +19,12 @@ struct EchoRoomTests {
         private let text = Mutex("")
 
         init(_ handle: FileHandle) {
+            let copy = ProcessInfo.processInfo.environment["RTD_ECHO_LOG"].flatMap { path in
+                FileManager.default.createFile(atPath: path, contents: nil) ? FileHandle(forWritingAtPath: path) : nil
+            }
             handle.readabilityHandler = { [self] h in
                 let data = h.availableData
+                copy?.write(data)
                 if data.isEmpty { h.readabilityHandler = nil; return }
                 text.withLock { $0 += String(decoding: data, as: UTF8.self) }
             }
@@ -65,7 +69,10 @@ struct EchoRoomTests {
         room.start()
         defer { room.stop() }
         let port = try LocalPort.free()
-        let (process, errors) = try ServeTests.run(["serve"] + room.daemonSettings + ["--set", "audio.echo=cancel", "--set", "server.port=\(port)"])
+        // Answers of at most 40 tokens (about 10 s of speech, still far longer than the 0.6 s
+        // before the user talks over them): 20 trials per condition then take minutes, not an hour.
+        let (process, errors) = try ServeTests.run(["serve"] + room.daemonSettings + ["--set", "audio.echo=cancel", "--set", "server.port=\(port)",
+                                                                                   "--set", "reply.max_output_tokens=40"])
         defer { if process.isRunning { kill(process.processIdentifier, SIGTERM); process.waitUntilExit() } }
         let log = LogReader(errors.fileHandleForReading)
         try #require(log.wait(seconds: 120) { log.all.contains("local voice loop running") || !process.isRunning }
@@ -74,7 +81,13 @@ struct EchoRoomTests {
         let question = try Self.speech("piper-02.flac")
         let interruption = try Self.speech("espeak-03.flac")  // "Turn off the lights in the kitchen."
         let interruptions = { log.lines(of: "reply interrupted").count + log.count("status=cancelled") }
-        func waitForQuiet() { log.wait(seconds: 60) { room.speakingSeconds == 0 && !room.userIsSpeaking } }
+        // Quiet: nobody speaking, and every turn heard has had its reply (the reply to the last
+        // interruption may not have begun to play yet; a question said then would cut it off).
+        func waitForQuiet() {
+            log.wait(seconds: 60) {
+                room.speakingSeconds == 0 && !room.userIsSpeaking && log.lines(of: "replied").count >= log.lines(of: "heard").count
+            }
+        }
 
         // 1. Replies alone: each question gets one turn and its reply plays to the end.
         var selfInterrupted = 0, extraTurns = 0
@@ -112,7 +125,7 @@ struct EchoRoomTests {
                 trial += 1
                 log.wait(seconds: 60) { room.speakingSeconds >= 0.6 }
                 if let reply = log.lines(of: "replied").dropFirst(repliedBefore).last,
-                   let said = reply.range(of: "said=").map({ reply[$0.upperBound...] }),
+                   reply.contains("status=completed"), let said = reply.range(of: "said=").map({ reply[$0.upperBound...] }),
                    said.split(separator: " ").count < 8 + 3 {  // the words, status=…, the label, "replied"
                     tooShort += 1
                     continue

@@ -122,6 +122,41 @@ import AudioIO
         #expect(h.machine.history.turns.map(\.content) == ["What is the capital of France?", "Paris."])
     }
 
+    /// One spoken turn with its reply played to the end.
+    static func spokenTurn(_ h: inout Harness, _ question: String, _ answer: String) {
+        h.speech(1.0)
+        h.silence(0.2)
+        let serial = h.pauseTranscriptions.last ?? -1
+        h.handle(.transcribedAtPause(serial: serial, result: Self.transcript(question), evidence: Self.quiet()))
+        let reply = h.replyRequests.last?.id ?? ""
+        h.handle(.reply(reply, .answer(answer)))
+        h.silence(0.5)
+        h.handle(.replyEnded(reply, ReplyOutcome(status: .completed), failure: nil))
+    }
+
+    @Test func aTurnLongAfterTheLastReplyStartsANewConversationWhenAsked() {
+        var configuration = SessionConfiguration()
+        configuration.newConversationAfterSeconds = 3
+        var h = Harness(configuration: configuration)
+        h.silence(0.5)
+        Self.spokenTurn(&h, "What is the capital of France?", "Paris.")
+        h.silence(1.0)
+        Self.spokenTurn(&h, "And of Italy?", "Rome.")
+        #expect(h.machine.history.turns.map(\.content) == ["What is the capital of France?", "Paris.", "And of Italy?", "Rome."])
+        h.silence(3.5)
+        Self.spokenTurn(&h, "How many legs has a spider?", "Eight.")
+        #expect(h.machine.history.turns.map(\.content) == ["How many legs has a spider?", "Eight."])
+        #expect(h.replyRequests.last?.conversation.turns.map(\.content) == ["How many legs has a spider?"])
+
+        // Without the setting (WebSocket sessions), the conversation goes on however long the silence.
+        var kept = Harness()
+        kept.silence(0.5)
+        Self.spokenTurn(&kept, "What is the capital of France?", "Paris.")
+        kept.silence(3.5)
+        Self.spokenTurn(&kept, "And of Italy?", "Rome.")
+        #expect(kept.machine.history.turns.count == 4)
+    }
+
     @Test func speakingAgainAfterAPauseDropsWhatWasStartedUnseen() {
         var h = Harness()
         h.silence(0.5)

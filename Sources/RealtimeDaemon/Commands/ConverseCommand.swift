@@ -38,8 +38,7 @@ struct ConverseCommand: ParsableCommand {
         let question = try AudioFile.read(path: input, sampleRate: 24_000)
         let mono = question.samples
         let services = try ModelSet.load(config, logger: logger)
-        var defaults = SessionConfiguration()
-        defaults.reply = config.reply
+        var defaults = config.sessionDefaults
         if let mode { defaults.reply.mode = ReplyMode(rawValue: mode) ?? defaults.reply.mode }
 
         let result = SpokenTurn.run(question: mono, services: services, configuration: defaults, pace: pace)

@@ -34,8 +34,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         metrics.engine.withLock { $0 = (models.scheduler, (models.engine as? EmbeddedReplyEngine)?.batcher) }
-        var defaults = SessionConfiguration()
-        defaults.reply = config.reply
+        let defaults = config.sessionDefaults
 
         let ready = ReadySignal()
         var server = RealtimeServer(settings: config.server, services: models, defaults: defaults, metrics: metrics, logger: logger)

@@ -72,6 +72,8 @@ extension ConfigKey {
     static let audioEcho = ConfigKey(name: "audio.echo", defaultValue: "cancel",
         kind: .choice(["cancel", "gate", "off"]),
         help: "Keeping the reply's sound out of the microphone: cancel (echo cancellation: the user can talk over the reply; the gate helps while it learns the room), gate (only sound louder than the reply passes while it plays), off (headphones).")
+    static let newConversationAfter = ConfigKey(name: "audio.new_conversation_after_s", defaultValue: "300",
+        kind: .integer(0...86_400), help: "The local voice loop starts a new conversation when the user speaks this long after the last reply (0: one conversation for ever).")
     static let alsaConfig = ConfigKey(name: "audio.alsa_config", defaultValue: "",
         kind: .path, help: "Extra ALSA configuration file loaded on top of the system's, to define custom PCMs.")
     static let engineThreads = ConfigKey(name: "engine.threads", defaultValue: "2",
@@ -107,6 +109,11 @@ extension ConfigKey {
         kind: .string, help: "Penalty on tokens of the last 64 written (1 to 2; 1: none), embedded engine. Higher stops loops sooner but pushes numbers off their digits (docs/accuracy.md).")
     static let answerReadsThoughts = ConfigKey(name: "reply.answer_reads_thoughts", defaultValue: "off",
         kind: .choice(["off", "on"]), help: "Whether the spoken answer is conditioned on the thinking so far (embedded engine). Off: SmolLM2-135M answers worse reading its own thoughts (docs/accuracy.md); on for a model that thinks usefully.")
+
+    static let instructions = ConfigKey(name: "reply.instructions", defaultValue: "",
+        kind: .string, help: "The system prompt of every conversation (the local loop's, Wyoming's, and WebSocket sessions' until they set their own); empty: the model's own (SmolLM2 answers best with it, docs/accuracy.md).")
+    static let maxOutputTokens = ConfigKey(name: "reply.max_output_tokens", defaultValue: "96",
+        kind: .integer(1...4_096), help: "Longest spoken answer, in tokens (about 4 words per 5 tokens); WebSocket sessions may change it.")
 
     static let replyEngine = ConfigKey(name: "reply.engine", defaultValue: "embedded",
         kind: .choice(["embedded", "remote"]), help: "The reasoner: the embedded SmolLM2 on this CPU, or an OpenAI-compatible server (remote.*).")
@@ -147,8 +154,9 @@ extension ConfigKey {
 
     static let all: [ConfigKey] = [
         logLevel, modelsDir, audioEnabled, captureDevice, playbackDevice, captureRate, playbackRate,
-        periodMs, bufferPeriods, audioEcho, alsaConfig, engineThreads, serverHost, serverPort, serverToken, serverTokenFile, allowedOrigins,
+        periodMs, bufferPeriods, audioEcho, newConversationAfter, alsaConfig, engineThreads, serverHost, serverPort, serverToken, serverTokenFile, allowedOrigins,
         maxSessions, maxConnections, sessionIdleTimeout, maxMessageKB, replyMode, thinkSegmentTokens, responseSegmentTokens, maxReasoningTokens, repetitionPenalty, answerReadsThoughts,
+        instructions, maxOutputTokens,
         replyEngine, remoteURL, remoteModel, remoteAPIKey, remoteInput, remoteConnectTimeout, remoteFirstTokenTimeout,
         remoteIdleTimeout, remoteMaxConcurrent, remoteRetries, remoteTemperature,
         wyomingEnabled, wyomingHost, wyomingPort, wyomingMaxConnections, wyomingZeroconf, wyomingZeroconfName,

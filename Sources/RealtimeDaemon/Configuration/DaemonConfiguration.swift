@@ -18,13 +18,29 @@ struct DaemonConfiguration {
     var capture: AlsaDeviceConfiguration
     var playback: AlsaDeviceConfiguration
     var echo: EchoHandling
+    /// `audio.new_conversation_after_s`; nil: never.
+    var newConversationAfterSeconds: Double?
     var engineThreads: Int
     var server: ServerSettings
     var reply: ReplySettings
+    /// `reply.instructions` and `reply.max_output_tokens`.
+    var instructions: String
+    var maxOutputTokens: Int
     /// The remote reasoner, when `reply.engine` is `remote`.
     var remote: RemoteEngineSettings?
     /// The Wyoming service, when `wyoming.enabled` is on.
     var wyoming: WyomingServer.Settings?
+
+    /// What every conversation starts with: the local loop's, Wyoming's, `converse`'s, and a
+    /// WebSocket session's until its `session.update`.
+    var sessionDefaults: SessionConfiguration {
+        var defaults = SessionConfiguration()
+        defaults.reply = reply
+        defaults.instructions = instructions
+        defaults.maxOutputTokens = maxOutputTokens
+        defaults.reply.maxAnswerTokens = maxOutputTokens
+        return defaults
+    }
 
     /// The HTTP/WebSocket server's settings.
     struct ServerSettings {
@@ -85,6 +101,8 @@ struct DaemonConfiguration {
         playback = AlsaDeviceConfiguration(device: resolved.string(.playbackDevice), sampleRate: resolved.integer(.playbackRate),
                                            periodMs: period, bufferPeriods: buffers, configText: alsaText)
         echo = EchoHandling(rawValue: resolved.string(.audioEcho)) ?? .cancel
+        let after = resolved.integer(.newConversationAfter)
+        newConversationAfterSeconds = after > 0 ? Double(after) : nil
         engineThreads = resolved.integer(.engineThreads)
         let token = try Self.token(resolved, environment: environment)
         server = ServerSettings(
@@ -120,6 +138,12 @@ struct DaemonConfiguration {
                                 problem: "expected a number from 1 (no penalty) to 2")
         }
         reply.sampler.repetitionPenalty = penaltyValue
+        instructions = resolved.string(.instructions)
+        guard instructions.utf8.count <= ClientEvent.maximumTextBytes else {
+            throw .invalidValue(key: ConfigKey.instructions.name, value: String(instructions.prefix(40)) + "…", source: resolved.source(.instructions).description,
+                                problem: "longer than \(ClientEvent.maximumTextBytes) bytes")
+        }
+        maxOutputTokens = resolved.integer(.maxOutputTokens)
         if resolved.string(.replyEngine) == "remote" {
             let url = resolved.string(.remoteURL)
             guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {

@@ -52,6 +52,11 @@ public struct SessionConfiguration: Sendable, Equatable {
     /// with an `overloaded` error (the reply still plays): the machine cannot keep the latency
     /// target for the sessions it has.
     public var overloadedAfterMs = 1_500.0
+    /// A turn that begins this long after the last reply's audio ended starts a new
+    /// conversation (the history keeps only the system prompt). The local voice loop sets it: a
+    /// voice assistant on a box is asked about one thing, then later about another, and a small
+    /// model copies old replies it still reads. nil (WebSocket sessions): the client decides.
+    public var newConversationAfterSeconds: Double?
     public var reply = ReplySettings()
 
     public init() {}

@@ -37,6 +37,10 @@ extension SessionMachine {
     }
 
     mutating func speechStarted(at sample: Int, now: ContinuousClock.Instant, into actions: inout [SessionAction]) {
+        if let after = configuration.newConversationAfterSeconds, let since = idleSince, reply == nil,
+           sample - since >= Int(after * Double(Self.sampleRate)) {
+            history.clear()
+        }
         idleSince = nil
         let itemID = newID("item")
         turnItemID = itemID

@@ -164,8 +164,7 @@ struct DoctorBenchmark {
     /// One spoken question through a session at real-time pace, as a microphone sends it.
     func turn(_ services: SessionServices, voice: SpeechVoice) throws -> DoctorReport.Measure {
         let question = try Resampler.resample(try voice.synthesize("What is the capital of France?", cancellation: nil), from: voice.sampleRate, to: 24_000)
-        var defaults = SessionConfiguration()
-        defaults.reply = config.reply
+        let defaults = config.sessionDefaults
         let record = SpokenTurn.run(question: question, services: services, configuration: defaults)
         let ms = record.firstPacketMs ?? .infinity
         return .init(name: "one spoken turn (\(defaults.reply.mode.rawValue))", value: ms, unit: "ms to the first reply audio",
