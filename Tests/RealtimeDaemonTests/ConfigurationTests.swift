@@ -94,7 +94,10 @@ import Testing
                                                                           "reply.mode=think_first"])).sessionDefaults
         #expect(set.instructions == "Answer in French." && set.maxOutputTokens == 40 && set.reply.maxAnswerTokens == 40)
         #expect(set.reply.mode == .thinkFirst)
-        #expect(try DaemonConfiguration(loader.load(file: nil, overrides: [])).newConversationAfterSeconds == 300)
+        let config = try DaemonConfiguration(loader.load(file: nil, overrides: []))
+        #expect(config.newConversationAfterSeconds == 300)
+        // Only the local loop starts conversations afresh; WebSocket sessions decide for themselves.
+        #expect(config.localLoopDefaults.newConversationAfterSeconds == 300 && config.sessionDefaults.newConversationAfterSeconds == nil)
         #expect(try DaemonConfiguration(loader.load(file: nil, overrides: ["audio.new_conversation_after_s=0"])).newConversationAfterSeconds == nil)
         for bad in ["reply.max_output_tokens=0", "audio.new_conversation_after_s=-1", "reply.max_output_tokens=many", "reply.instructions=" + String(repeating: "x", count: 20_000)] {
             #expect(throws: ConfigurationError.self) { try DaemonConfiguration(loader.load(file: nil, overrides: [bad])) }

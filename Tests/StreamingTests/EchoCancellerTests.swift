@@ -12,6 +12,11 @@ import TestSupport
     /// Ten seconds or so of the Piper voice, as a reply the speaker plays.
     static func reply() throws -> [Float] { try reply(startingAt: 0) }
 
+    /// The reply's six sentences in another order: `reply()` starting at sentence `first`.
+    static func reply(startingAt first: Int) throws -> [Float] {
+        try (0..<6).flatMap { i in try speech("piper-0\((first + i) % 6).flac") + [Float](repeating: 0, count: rate / 10) }
+    }
+
     static func speech(_ name: String) throws -> [Float] {
         let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../EngineTests/Fixtures/whisper/audio").standardized
@@ -66,11 +71,6 @@ import TestSupport
             far[start..<start + 160].reduce(0.0) { $0 + Double($1 * $1) } / 160 > 1e-5
         } ?? 0
         return converged.map { Double($0 + window - firstSound) / Double(rate) }
-    }
-
-    /// The reply's six sentences in another order: `reply()` starting at sentence `first`.
-    static func reply(startingAt first: Int) throws -> [Float] {
-        try (0..<6).flatMap { i in try speech("piper-0\((first + i) % 6).flac") + [Float](repeating: 0, count: rate / 10) }
     }
 
     @Test func removesTheEchoOfAReplyInAReverberantRoom() throws {

@@ -42,7 +42,7 @@ struct ServeCommand: AsyncParsableCommand {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server)]
         do {
             if let audio = try AudioDevicesService.open(config, logger: logger) {
-                audio.voiceLoop = (models, defaults, metrics)
+                audio.voiceLoop = (models, config.localLoopDefaults, metrics)
                 // The voice loop reopens its devices itself; should it still end, the server goes on.
                 services.append(.init(service: audio, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
             }

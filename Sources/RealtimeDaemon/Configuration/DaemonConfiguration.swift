@@ -37,8 +37,15 @@ struct DaemonConfiguration {
         var defaults = SessionConfiguration()
         defaults.reply = reply
         defaults.instructions = instructions
-        defaults.maxOutputTokens = maxOutputTokens
-        defaults.reply.maxAnswerTokens = maxOutputTokens
+        defaults.setMaxOutputTokens(maxOutputTokens)
+        return defaults
+    }
+
+    /// The local voice loop's conversation: `sessionDefaults`, started afresh after
+    /// `audio.new_conversation_after_s` of quiet.
+    var localLoopDefaults: SessionConfiguration {
+        var defaults = sessionDefaults
+        defaults.newConversationAfterSeconds = newConversationAfterSeconds
         return defaults
     }
 

@@ -18,7 +18,6 @@ final class AudioDevicesService: Service, @unchecked Sendable {
     let capture: AlsaDeviceConfiguration
     let playback: AlsaDeviceConfiguration
     let echo: DaemonConfiguration.EchoHandling
-    let newConversationAfterSeconds: Double?
     let logger: Logger
     /// The models and session settings for the local session; nil runs the devices alone.
     var voiceLoop: (services: SessionServices, defaults: SessionConfiguration, metrics: DaemonMetrics)?
@@ -26,11 +25,11 @@ final class AudioDevicesService: Service, @unchecked Sendable {
     private let devices: Mutex<AudioDevicePair?>
     private let gate = Mutex(EchoGate())
 
-    private init(_ config: DaemonConfiguration, opened: AudioDevicePair, logger: Logger) {
-        self.capture = config.capture
-        self.playback = config.playback
-        self.echo = config.echo
-        self.newConversationAfterSeconds = config.newConversationAfterSeconds
+    private init(capture: AlsaDeviceConfiguration, playback: AlsaDeviceConfiguration, echo: DaemonConfiguration.EchoHandling,
+                 opened: AudioDevicePair, logger: Logger) {
+        self.capture = capture
+        self.playback = playback
+        self.echo = echo
         self.devices = Mutex(opened)
         self.logger = logger
     }
@@ -45,7 +44,7 @@ final class AudioDevicesService: Service, @unchecked Sendable {
         do {
             let pair = try AudioDevicePair(capture: config.capture, playback: config.playback)
             logger.info("audio devices open", metadata: pair.metadata.merging(["echo": "\(config.echo.rawValue)"]) { a, _ in a })
-            return AudioDevicesService(config, opened: pair, logger: logger)
+            return AudioDevicesService(capture: config.capture, playback: config.playback, echo: config.echo, opened: pair, logger: logger)
         } catch {
             if config.audioMode == .on { throw error }
             logger.warning("no local audio: \(error) (set audio.enabled=off to silence this, or =on to make it an error)")
@@ -178,7 +177,6 @@ final class AudioDevicesService: Service, @unchecked Sendable {
         var configuration = defaults
         configuration.inputFormat = .pcm24k
         configuration.outputFormat = .pcm24k
-        configuration.newConversationAfterSeconds = newConversationAfterSeconds
         let speaking = Mutex(SpeakerItem())
         let sessionRef = Mutex<RealtimeSession?>(nil)
         let session = RealtimeSession(services: services, configuration: configuration) { output in

@@ -61,6 +61,13 @@ public struct SessionConfiguration: Sendable, Equatable {
 
     public init() {}
 
+    /// The longest answer, kept in both places that read it (the history's room for the reply,
+    /// and the reply's own settings).
+    public mutating func setMaxOutputTokens(_ tokens: Int) {
+        maxOutputTokens = tokens
+        reply.maxAnswerTokens = tokens
+    }
+
     /// Applies a `session.update`'s `session` object; on error nothing is changed.
     public mutating func apply(_ object: [String: Any]) throws(ProtocolError) {
         var next = self
@@ -79,10 +86,7 @@ public struct SessionConfiguration: Sendable, Equatable {
         if let instructions = try s.optionalString("instructions") {
             next.instructions = try ClientEvent.checkLength(instructions, "session.instructions")
         }
-        if let tokens = try s.optionalTokenLimit("max_output_tokens") {
-            next.maxOutputTokens = tokens
-            next.reply.maxAnswerTokens = tokens
-        }
+        if let tokens = try s.optionalTokenLimit("max_output_tokens") { next.setMaxOutputTokens(tokens) }
         if let audio = try s.optionalObject("audio") {
             if let input = try audio.optionalObject("input") {
                 if let format = try input.optionalObject("format") { next.inputFormat = try AudioFormat.parse(format) }
