@@ -166,6 +166,10 @@ extension TurnRecorder.State {
             // This daemon's extension, asked for in the URL: the server's own timings, just before response.done.
             if let id = event["response_id"] as? String, let timings = event["timings_ms"] as? [String: Any] {
                 serverTimings[id] = timings.compactMapValues { ($0 as? NSNumber)?.doubleValue }
+                // A speculative reply's stages as they happened (negative: before the turn's end).
+                for (stage, ms) in event["speculative_timings_ms"] as? [String: Any] ?? [:] {
+                    if let ms = (ms as? NSNumber)?.doubleValue { serverTimings[id]?["speculative.\(stage)"] = ms }
+                }
             }
         case "response.done":
             let response = event["response"] as? [String: Any]

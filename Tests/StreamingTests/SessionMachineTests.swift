@@ -120,6 +120,10 @@ import AudioIO
         #expect(h.lastResponse?.status == .completed)
         #expect(h.lastResponse?.speculative == true)
         #expect(h.machine.history.turns.map(\.content) == ["What is the capital of France?", "Paris."])
+        // The client saw the first audio when the end was confirmed; it was ready before that.
+        #expect(h.lastResponse?.timingsMs["first_audio"] == 0)
+        let ahead = try! #require(h.lastResponse?.speculativeTimingsMs)
+        #expect(ahead["paused"]! < ahead["started"]! && ahead["started"]! <= ahead["first_audio"]! && ahead["first_audio"]! < 0, "\(ahead)")
     }
 
     /// One spoken turn with its reply played to the end.

@@ -149,6 +149,9 @@ public struct ResponseSummary: Sendable, Equatable {
     public var mode = ""
     /// Started at a pause, before the turn's end was confirmed.
     public var speculative = false
+    /// A speculative response's stages as they happened, from the confirmed end of the turn
+    /// (negative: before it), with `started`; nil for others.
+    public var speculativeTimingsMs: [String: Double]?
     /// A function the response called: its own output item after the message. A call whose
     /// arguments are not whole JSON (cut by the token limit or a cancellation) is incomplete.
     public struct Call: Sendable, Equatable {
@@ -239,7 +242,9 @@ extension ServerEvent {
                     "name": call.name, "arguments": call.arguments]
         case let .timeoutTriggered(itemID, start, end): return ["item_id": itemID, "audio_start_ms": start, "audio_end_ms": end]
         case let .responseTimings(s):
-            return ["response_id": s.id, "timings_ms": s.timingsMs, "audio_ms": s.audioMs, "mode": s.mode, "speculative": s.speculative]
+            var fields: [String: Any] = ["response_id": s.id, "timings_ms": s.timingsMs, "audio_ms": s.audioMs, "mode": s.mode, "speculative": s.speculative]
+            if let ahead = s.speculativeTimingsMs { fields["speculative_timings_ms"] = ahead }
+            return fields
         case let .error(e):
             return ["error": ["type": e.type, "code": e.code, "message": e.message, "event_id": e.eventID.map { $0 as Any } ?? NSNull()]]
         }

@@ -30,6 +30,10 @@ struct ReplyState: Sendable {
     /// When held output was released (the reply was started speculatively at a pause): the
     /// client's audio starts then, not at `firstAudio`.
     private(set) var releasedAt: ContinuousClock.Instant?
+    /// When a reply that was held began (its reference until it was released).
+    private var startedAt: ContinuousClock.Instant?
+    /// For a reply started at a pause: when the pause was heard.
+    var pausedAt: ContinuousClock.Instant?
     /// The clauses whose audio was sent, in order, with their length in output samples.
     private(set) var clauses: [(text: String, samples: Int)] = []
     private var lastClauseIndex = -1
@@ -66,8 +70,20 @@ struct ReplyState: Sendable {
         }
     }
 
+    /// For a reply started at a pause: each stage in ms from the confirmed end of the turn as it
+    /// happened, not as the client saw it (negative: before the end was confirmed), and
+    /// `paused` and `started`. Shows how much of the reply was ready when it was released.
+    var speculativeTimings: [String: Double]? {
+        guard let startedAt else { return nil }
+        var stages = marks
+        stages["started"] = startedAt
+        stages["paused"] = pausedAt
+        return stages.mapValues { (($0 - reference).seconds * 10_000).rounded() / 10 }
+    }
+
     /// A held reply goes live: what it held is shown to the client from now on.
     mutating func release(at instant: ContinuousClock.Instant, reference: ContinuousClock.Instant) -> [SessionOutput] {
+        startedAt = self.reference
         self.reference = reference
         held = false
         releasedAt = instant

@@ -212,6 +212,7 @@ extension SessionMachine {
         summary.audioMs = state.audioMs
         summary.mode = state.mode.rawValue
         summary.speculative = state.wasSpeculative
+        summary.speculativeTimingsMs = state.speculativeTimings
         summary.modality = state.modality
         summary.metadata = state.metadata
         summary.calls = calls

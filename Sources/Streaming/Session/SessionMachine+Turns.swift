@@ -30,7 +30,7 @@ extension SessionMachine {
             switch event {
             case .speechStarted(let sample): speechStarted(at: sample, now: now, into: &actions)
             case .speechStopped(let sample): speechStopped(at: sample, now: now, into: &actions)
-            case .paused: paused(into: &actions)
+            case .paused: paused(now: now, into: &actions)
             case .resumed: resumed(into: &actions)
             }
         }
@@ -88,12 +88,12 @@ extension SessionMachine {
     /// A pause that may be the end of the turn: the turn so far is transcribed now (the
     /// streaming recogniser stops: its work would only compete for the cores; its settled
     /// words start the transcript), and the reasoner's prefill of the words heard stops too.
-    mutating func paused(into actions: inout [SessionAction]) {
+    mutating func paused(now: ContinuousClock.Instant, into actions: inout [SessionAction]) {
         guard let itemID = turnItemID, speculation == nil, reply == nil, configuration.kind == .realtime,
               configuration.turnDetection?.createResponse ?? false,
               Double(turn.count) < Self.speculationLimitSeconds * Double(Self.sampleRate) else { return }
         counter += 1
-        speculation = Speculation(serial: counter, itemID: itemID, covered: turn.count)
+        speculation = Speculation(serial: counter, itemID: itemID, covered: turn.count, pausedAt: now)
         actions += [.transcribeAtPause(serial: counter, audio: turn.samples, evidence: turn.evidence), .transcriberReset, .stopPreparing]
     }
 
@@ -116,6 +116,7 @@ extension SessionMachine {
                 pending.replyID = startReply(conversation: upcoming, evidence: evidence.summary, reference: now,
                                              transcriptFinal: now, held: true, previousItemID: pending.itemID,
                                              audio: hearsAudio ? Array(turn.samples.prefix(pending.covered)) : nil, into: &actions)
+                reply?.pausedAt = pending.pausedAt
             }
         }
         speculation = pending

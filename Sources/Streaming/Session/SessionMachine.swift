@@ -76,6 +76,8 @@ public struct SessionMachine: Sendable {
         var transcript: (result: Result<Transcript, EngineError>, evidence: AcousticEvidence)?
         var replyID: ReplyID?
         var confirmedAt: ContinuousClock.Instant?
+        /// When the pause was heard (its transcription started).
+        var pausedAt: ContinuousClock.Instant
     }
 
     public init(sessionID: String, configuration: SessionConfiguration = SessionConfiguration(), extensions: Set<ProtocolExtension> = [],
