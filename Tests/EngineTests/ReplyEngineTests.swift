@@ -9,14 +9,16 @@ import Testing
         try EmbeddedReplyEngine(model: try LlamaModel(path: try ModelPaths.smolLM, threads: 2))
     }
 
-    static func history(_ question: String) -> ConversationHistory {
-        var h = ConversationHistory(system: "You are a friendly voice assistant. Answer in one or two short, plain sentences.",
-                                    tokenBudget: 1024, reservedForReply: 224)
+    static let shortAnswers = "You are a friendly voice assistant. Answer in one or two short, plain sentences."
+
+    /// `system` nil: the chat template's own system prompt (the daemon's default).
+    static func history(_ question: String, system: String? = shortAnswers) -> ConversationHistory {
+        var h = ConversationHistory(system: system, tokenBudget: 1024, reservedForReply: 224)
         h.appendUser(question)
         return h
     }
 
-    static func run(_ mode: ReplyMode, _ question: String, context: (any ReplyContext)? = nil,
+    static func run(_ mode: ReplyMode, _ question: String, system: String? = shortAnswers, context: (any ReplyContext)? = nil,
                     cancelAfterAnswerPieces: Int? = nil, answerReadsThoughts: Bool = false) throws -> (events: [ReplyEvent], outcome: ReplyOutcome) {
         let context = try context ?? engine.get().makeContext()
         var settings = ReplySettings()
@@ -26,7 +28,7 @@ import Testing
         settings.maxAnswerTokens = 48
         let cancellation = CancellationFlag()
         var events: [ReplyEvent] = []
-        let outcome = context.reply(to: history(question), evidence: "[voice: pitch 120 Hz, rising at the end (a question?); quiet room]",
+        let outcome = context.reply(to: history(question, system: system), evidence: "[voice: pitch 120 Hz, rising at the end (a question?); quiet room]",
                                     settings: settings, cancellation: cancellation) { event in
             events.append(event)
             if let n = cancelAfterAnswerPieces, events.filter({ if case .answer = $0 { true } else { false } }).count >= n { cancellation.cancel() }
@@ -78,6 +80,21 @@ import Testing
         #expect(events.first.map { if case .answer = $0 { true } else { false } } == true, "\(events.prefix(3))")
         #expect(answer.count > 20)
         #expect(outcome.reasoningTokens > 0 && outcome.pairedSteps > 0, "\(outcome)")
+    }
+
+    @Test func speakingFirstTheThinkingWaitsUntilTheVoiceHasItsFirstClause() throws {
+        // Answers whose first clause is long ("The day after Wednesday is a special day in …"):
+        // the voice cuts it late, and the thinking's prefill must not come before that clause's
+        // synthesis.
+        for question in ["What day comes after Wednesday?", "Which is heavier, a feather or a car?"] {
+            let (events, outcome) = try Self.run(.speakFirst, question, system: nil)
+            #expect(outcome.reasoningTokens > 0, "\(outcome)")
+            let firstThought = try #require(events.firstIndex { if case .reasoning = $0 { true } else { false } })
+            var voice = ClauseChunker()
+            let pieces = events[..<firstThought].compactMap { if case .answer(let a) = $0 { a } else { nil } }
+            let cut = try #require(pieces.firstIndex { !voice.feed($0).isEmpty }, "thinking began before the voice had a clause: \(pieces)")
+            #expect(pieces.count > cut + 1, "thinking began in the step that cut the clause: \(pieces)")
+        }
     }
 
     @Test func theAnswerReadsTheThoughtsOnlyWhenAsked() throws {

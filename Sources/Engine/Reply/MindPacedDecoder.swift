@@ -73,8 +73,15 @@ struct MindPacedDecoder {
         var answerSinceConditioning = 0
         let window = settings.sampler.repetitionWindow
 
+        // The answer's first clause as the voice cuts it, and the answer tokens written when it
+        // was cut: the formulation stream waits for it (see `firstClausePending`).
+        var voiceClauses = ClauseChunker()
+        var firstClauseAt: Int?
         func emitAnswer(_ text: String) {
-            for case .answer(let a) in answerFilter.feed(text) { onEvent(.answer(a)) }
+            for case .answer(let a) in answerFilter.feed(text) {
+                onEvent(.answer(a))
+                if firstClauseAt == nil, !voiceClauses.feed(a).isEmpty { firstClauseAt = speaker.generated.count }
+            }
         }
         func closeThinking() {
             thinker.finished = true
@@ -123,7 +130,7 @@ struct MindPacedDecoder {
                 // The answer's first clause has priority over thinking (it is what the listener
                 // waits for): once the articulation stream has started (at once in speak_first),
                 // the formulation stream pauses until that clause is written.
-                let firstClausePending = !Self.firstClauseWritten(speaker.text, tokens: speaker.generated.count)
+                let firstClausePending = Self.firstClausePending(cutAt: firstClauseAt, written: speaker.generated.count)
                 // Speaking first, the thinking is optional: it holds back while other sessions'
                 // more urgent work waits (a busy machine sheds it first).
                 let optionalThinkingShed = settings.mode == .speakFirst && scheduler.isBusy(above: .thinking)
@@ -196,17 +203,18 @@ struct MindPacedDecoder {
         return outcome
     }
 
-    /// Whether an answer has a first speakable clause, as the voice's clause chunker sees it:
-    /// punctuation after at least 12 characters and then a space or line break (a period is a
-    /// sentence end only once the next character shows it), or 12 tokens without any. Until then
-    /// the formulation stream waits; once the clause has gone to the voice, its synthesis comes
-    /// first (`WorkPriority.firstAudio`) and the formulation stream is loaded after it.
-    static func firstClauseWritten(_ text: String, tokens: Int) -> Bool {
-        if tokens >= 12 || text.count > 40 { return true }
-        let trimmed = Array(text.drop { $0.isWhitespace })
-        guard trimmed.count > 13 else { return false }
-        for i in 12..<(trimmed.count - 1) where ".,;:!?".contains(trimmed[i]) && trimmed[i + 1].isWhitespace { return true }
-        return false
+    /// Whether the formulation stream still waits for the answer's first clause: until the
+    /// voice's `ClauseChunker` has cut it (`cutAt`, the answer tokens written then) and one more
+    /// answer token has been decoded. That step gives the voice's thread time to ask for its
+    /// turn, so the clause's synthesis (`WorkPriority.firstAudio`) comes before the formulation
+    /// stream's prefill, which would otherwise hold the cores for ~100 ms. A guess at the clause
+    /// from the text alone (12 tokens, or punctuation after 12 characters) loaded the thinking
+    /// before the voice had its clause whenever the first clause was long ("The answer to this
+    /// classic question lies in…"), which delayed the first audio by that prefill. An answer that
+    /// the voice cannot cut (no spaces) stops holding the thinking back after 32 tokens.
+    static func firstClausePending(cutAt: Int?, written: Int) -> Bool {
+        guard let cutAt else { return written < 32 }
+        return written <= cutAt
     }
 
     /// Whether a formulation stream's text has a complete first sentence: a full stop, question

@@ -1,5 +1,5 @@
 import Testing
-import TTS
+import Engine
 
 @Suite struct ClauseChunkerTests {
     static func chunks(_ pieces: [String], _ configure: (inout ClauseChunker) -> Void = { _ in }) -> [String] {
