@@ -63,6 +63,17 @@ let package = Package(
         systemLibrary("CEspeakNG", pkgConfig: "espeak-ng", apt: ["libespeak-ng-dev"]),
         systemLibrary("CSystemd", pkgConfig: "libsystemd", apt: ["libsystemd-dev"]),
         systemLibrary("CSpeexDSP", pkgConfig: "speexdsp", apt: ["libspeexdsp-dev"]),
+        // WebRTC's echo canceller (`audio.echo_canceller=webrtc`): C++, behind a C header of ours.
+        // Its pkg-config flags are defines and an include path, given here (SwiftPM takes no
+        // pkg-config flags for a source target).
+        .target(
+            name: "CWebRTCAudio",
+            cxxSettings: [
+                .unsafeFlags(["-I/usr/include/webrtc_audio_processing"]),
+                .define("WEBRTC_POSIX"), .define("WEBRTC_AUDIO_PROCESSING_ONLY_BUILD"),
+            ],
+            linkerSettings: [.linkedLibrary("webrtc_audio_processing")]
+        ),
         // Linked by its module map: avahi-client's pkg-config flags hold a -D_REENTRANT that
         // SwiftPM refuses (with a warning on every build).
         .systemLibrary(name: "CAvahi", path: "Sources/CAvahi", providers: [.apt(["libavahi-client-dev"])]),
@@ -70,7 +81,7 @@ let package = Package(
         // Audio I/O: ALSA threads, the ring buffer, Opus, Ogg, files, resampling. No model code.
         .target(
             name: "AudioIO",
-            dependencies: ["CAlsa", "COpus", "COgg", "CSndfile", "CSoxr", "CSpeexDSP"],
+            dependencies: ["CAlsa", "COpus", "COgg", "CSndfile", "CSoxr", "CSpeexDSP", "CWebRTCAudio"],
             swiftSettings: optimised
         ),
         // The session pipeline and the protocol's events.

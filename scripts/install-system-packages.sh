@@ -11,6 +11,7 @@ packages=(
   libsndfile1-dev                  # WAV/FLAC/Ogg files
   libsoxr-dev                      # resampling
   libspeexdsp-dev                  # acoustic echo cancellation in the local voice loop
+  libwebrtc-audio-processing-dev   # its alternative canceller (audio.echo_canceller=webrtc)
   libespeak-ng-dev espeak-ng       # phonemes for the voice
   libsystemd-dev systemd           # sd_notify, systemd-analyze verify
   libavahi-client-dev avahi-daemon # Zeroconf announcement of the Wyoming service

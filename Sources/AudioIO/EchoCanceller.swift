@@ -1,33 +1,55 @@
-import CSpeexDSP
 import Foundation
 
 /// Acoustic echo cancellation: removes from the microphone what the speaker played into it, so
-/// that the user can talk over the reply (speexdsp's multi-delay block frequency-domain adaptive
-/// filter, then its preprocessor's residual echo suppression and noise suppression).
+/// that the user can talk over the reply. Two filters (`Settings.filter`): speexdsp's
+/// (`SpeexEchoFilter`: an adaptive filter, then residual echo and noise suppression; the
+/// default, since the user's voice comes through it nearly untouched) and WebRTC's
+/// (`WebRTCEchoFilter`: converges in under a second, but takes 6–8 dB off a user who talks over
+/// the reply). docs/echo-cancellation.md compares them.
 ///
 /// `process(near:far:)` takes the microphone (`near`) and, sample for sample, what the speaker was
 /// playing at that moment (`far`), both at `Settings.sampleRate`. The far signal may lead the echo
 /// by anything up to the filter's tail (what has not been aligned beforehand, plus the room's
 /// reverberation); it must never lag it, since a filter cannot cancel an echo of sound it has not
 /// yet been shown. Not thread-safe: one owner, the microphone's reader.
+
 public final class EchoCanceller {
     public struct Settings: Sendable, Equatable {
+        /// Which filter removes the echo.
+        public enum Filter: String, Sendable, CaseIterable {
+            case speex, webrtc
+        }
+        public var filter = Filter.speex
         public var sampleRate = 16_000
-        /// 20 ms frames: speexdsp adapts once a frame. In the simulated room (EchoCancellerTests)
-        /// 20 ms frames converged to 25 dB in about 2 s where 10 ms frames took over 3 s.
+        /// speexdsp: 20 ms frames (it adapts once a frame). In the simulated room
+        /// (EchoCancellerTests) 20 ms frames converged to 25 dB in about 2 s where 10 ms frames
+        /// took over 3 s. WebRTC's module always takes 10 ms frames.
         public var frameSamples = 320
-        /// How long an echo path the filter models: the delay left after alignment plus the
-        /// room's reverberation. 250 ms covers a living room's early reflections with the
-        /// delay estimate's slack.
+        /// speexdsp: how long an echo path the filter models: the delay left after alignment
+        /// plus the room's reverberation. 250 ms covers a living room's early reflections with
+        /// the delay estimate's slack.
         public var tailMilliseconds = 250
-        /// Attenuation of the echo left after the filter, while only the speaker plays and while
-        /// the user talks too (dB; speexdsp's defaults are −40 and −15).
+        /// speexdsp: attenuation of the echo left after the filter, while only the speaker plays
+        /// and while the user talks too (dB; speexdsp's defaults are −40 and −15).
         public var residualSuppressionDB: Int32 = -40
         public var residualSuppressionWhileTalkingDB: Int32 = -15
-        /// Noise suppression (dB; 0 turns it off).
+        /// speexdsp: noise suppression (dB; 0 turns it off).
         public var noiseSuppressionDB: Int32 = -15
+        /// WebRTC: how hard what the filter leaves is suppressed (0 low, 1 moderate, 2 high). Low
+        /// kept the echo above 25 dB of ERLE only after 2–9 s; high takes 2 dB more off the user.
+        public var webrtcSuppression: Int32 = 1
 
         public init() {}
+
+        /// What the settings describe, for logs and `doctor`.
+        public var summary: String {
+            switch filter {
+            case .speex:
+                "speexdsp echo canceller at \(sampleRate) Hz, \(tailMilliseconds) ms tail, residual echo suppression \(residualSuppressionDB) dB"
+            case .webrtc:
+                "WebRTC echo canceller at \(sampleRate) Hz (extended filter, delay-agnostic), suppression level \(webrtcSuppression)"
+            }
+        }
     }
 
     /// Echo return loss enhancement: how much quieter the output is than the microphone while
@@ -43,8 +65,7 @@ public final class EchoCanceller {
 
     public let settings: Settings
     public private(set) var statistics = Statistics()
-    private let echo: OpaquePointer
-    private let preprocessor: OpaquePointer
+    private let filter: any EchoFilter
     private var nearPending: [Int16] = []
     private var farPending: [Int16] = []
     private var nearFrame: [Int16]
@@ -58,39 +79,18 @@ public final class EchoCanceller {
               settings.tailMilliseconds >= 10 else {
             throw .echoCanceller("unsupported settings: \(settings.sampleRate) Hz, \(settings.frameSamples)-sample frames, \(settings.tailMilliseconds) ms tail")
         }
-        let tail = Int32(settings.sampleRate * settings.tailMilliseconds / 1000)
-        guard let echo = speex_echo_state_init(Int32(settings.frameSamples), tail) else { throw .echoCanceller("speex_echo_state_init failed") }
-        guard let preprocessor = speex_preprocess_state_init(Int32(settings.frameSamples), Int32(settings.sampleRate)) else {
-            speex_echo_state_destroy(echo)
-            throw .echoCanceller("speex_preprocess_state_init failed")
+        switch settings.filter {
+        case .speex: filter = try SpeexEchoFilter(settings)
+        case .webrtc: filter = try WebRTCEchoFilter(settings)
         }
         self.settings = settings
-        self.echo = echo
-        self.preprocessor = preprocessor
-        nearFrame = [Int16](repeating: 0, count: settings.frameSamples)
+        nearFrame = [Int16](repeating: 0, count: filter.frameSamples)
         farFrame = nearFrame
         outFrame = nearFrame
-        var rate = Int32(settings.sampleRate)
-        _ = speex_echo_ctl(echo, SPEEX_ECHO_SET_SAMPLING_RATE, &rate)
-        _ = speex_preprocess_ctl(preprocessor, SPEEX_PREPROCESS_SET_ECHO_STATE, UnsafeMutableRawPointer(echo))
-        var suppress = settings.residualSuppressionDB
-        _ = speex_preprocess_ctl(preprocessor, SPEEX_PREPROCESS_SET_ECHO_SUPPRESS, &suppress)
-        var suppressActive = settings.residualSuppressionWhileTalkingDB
-        _ = speex_preprocess_ctl(preprocessor, SPEEX_PREPROCESS_SET_ECHO_SUPPRESS_ACTIVE, &suppressActive)
-        var denoise: Int32 = settings.noiseSuppressionDB < 0 ? 1 : 0
-        _ = speex_preprocess_ctl(preprocessor, SPEEX_PREPROCESS_SET_DENOISE, &denoise)
-        var noise = settings.noiseSuppressionDB
-        if noise < 0 { _ = speex_preprocess_ctl(preprocessor, SPEEX_PREPROCESS_SET_NOISE_SUPPRESS, &noise) }
     }
 
-    deinit {
-        speex_preprocess_state_destroy(preprocessor)
-        speex_echo_state_destroy(echo)
-    }
-
-    /// How far the output trails the input: one frame (the preprocessor's analysis window
-    /// overlaps the next frame).
-    public var latencySamples: Int { settings.frameSamples }
+    /// How far the output trails the input.
+    public var latencySamples: Int { filter.latencySamples }
 
     /// Cancels the echo of `far` in `near` (equal lengths, any chunk size). Returns the cancelled
     /// microphone for the whole frames available so far, `latencySamples` behind the input.
@@ -98,7 +98,7 @@ public final class EchoCanceller {
         precondition(near.count == far.count, "the microphone and the speaker's signal come in pairs")
         nearPending += near.map(Self.int16)
         farPending += far.map(Self.int16)
-        let n = settings.frameSamples
+        let n = filter.frameSamples
         let frames = nearPending.count / n
         var output: [Float] = []
         output.reserveCapacity(frames * n)
@@ -107,8 +107,7 @@ public final class EchoCanceller {
                 nearFrame[i] = nearPending[f * n + i]
                 farFrame[i] = farPending[f * n + i]
             }
-            speex_echo_cancellation(echo, nearFrame, farFrame, &outFrame)
-            _ = speex_preprocess_run(preprocessor, &outFrame)
+            filter.cancel(near: nearFrame, far: farFrame, into: &outFrame)
             account(near: nearFrame, far: farFrame, out: outFrame)
             output += outFrame.map { Float($0) / 32768 }
         }
@@ -119,7 +118,7 @@ public final class EchoCanceller {
 
     /// Starts adapting afresh (after the echo path changed beyond what the filter follows).
     public func reset() {
-        speex_echo_state_reset(echo)
+        filter.reset()
         statistics = Statistics()
         smoothedNear = 1e-12
         smoothedOut = 1e-12

@@ -10,9 +10,11 @@ import TestSupport
 ///
 /// Trials per condition: `RTD_ECHO_TRIALS` (4 by default, in the test command; `scripts/bench-echo.sh`
 /// runs 20). `RTD_ECHO_LOG=path` also writes the daemon's log there as it comes, to watch a long run.
+/// `RTD_ECHO_CANCELLER=webrtc` runs the loop with WebRTC's canceller instead of speexdsp's.
 @Suite(.serialized)
 struct EchoRoomTests {
     static let trials = Int(ProcessInfo.processInfo.environment["RTD_ECHO_TRIALS"] ?? "") ?? 4
+    static let canceller = ProcessInfo.processInfo.environment["RTD_ECHO_CANCELLER"] ?? "speex"
 
     /// The daemon's standard error, read as it comes.
     final class LogReader: Sendable {
@@ -74,7 +76,8 @@ struct EchoRoomTests {
         // Each question starts a new conversation (as after five minutes of quiet): in one long
         // conversation SmolLM2-135M soon answers every question with a cut-off reply it read
         // earlier ("The sky is"), which leaves nothing to interrupt.
-        let (process, errors) = try ServeTests.run(["serve"] + room.daemonSettings + ["--set", "audio.echo=cancel", "--set", "server.port=\(port)",
+        let (process, errors) = try ServeTests.run(["serve"] + room.daemonSettings + ["--set", "audio.echo=cancel", "--set", "audio.echo_canceller=\(Self.canceller)",
+                                                                                   "--set", "server.port=\(port)",
                                                                                    "--set", "reply.max_output_tokens=40", "--set", "audio.new_conversation_after_s=1"])
         defer { if process.isRunning { kill(process.processIdentifier, SIGTERM); process.waitUntilExit() } }
         let log = LogReader(errors.fileHandleForReading)
@@ -114,7 +117,7 @@ struct EchoRoomTests {
         }
         let paths = log.lines(of: "echo path measured").map { $0.components(separatedBy: "delay_ms=").last.map { String($0.prefix(while: \.isNumber)) } ?? "?" }
         print("echo room, echo path measured at \(paths) ms; delay metric \(Self.metric("rtd_echo_alignment_delay_seconds", port: port).map { String(format: "%.3f s", $0) } ?? "none")")
-        print("echo room, replies alone: \(Self.trials) replies, \(selfInterrupted) interrupted themselves, \(extraTurns) turns taken from the echo; ERLE estimate after each reply \(enhancement.map { String(format: "%.1f", $0) }) dB")
+        print("echo room (\(Self.canceller)), replies alone: \(Self.trials) replies, \(selfInterrupted) interrupted themselves, \(extraTurns) turns taken from the echo; ERLE estimate after each reply \(enhancement.map { String(format: "%.1f", $0) }) dB")
         #expect(selfInterrupted == 0 && extraTurns == 0, "\(log.all)")
 
         // 2. The user talks over the reply, 10 and 20 dB below its echo, 0.6 s into it. The

@@ -73,7 +73,14 @@ import TestSupport
         return converged.map { Double($0 + window - firstSound) / Double(rate) }
     }
 
-    @Test func removesTheEchoOfAReplyInAReverberantRoom() throws {
+    static func settings(_ filter: EchoCanceller.Settings.Filter) -> EchoCanceller.Settings {
+        var settings = EchoCanceller.Settings()
+        settings.filter = filter
+        return settings
+    }
+
+    @Test(arguments: EchoCanceller.Settings.Filter.allCases)
+    func removesTheEchoOfAReplyInAReverberantRoom(_ filter: EchoCanceller.Settings.Filter) throws {
         // How fast the echo goes depends on the reply: speexdsp's residual echo suppression takes
         // over at a pause of the speaker, about 2 s in. So six replies, each starting with
         // another of the six sentences.
@@ -82,19 +89,21 @@ import TestSupport
             let far = try Self.reply(startingAt: first)
             let room = TestRoom(delayMilliseconds: 40, reverberationSeconds: 0.3, echoGainDB: -6)
             let near = room.microphone(speaker: far)
-            let out = Self.cancel(near: near, far: far, canceller: try EchoCanceller())
+            let out = Self.cancel(near: near, far: far, canceller: try EchoCanceller(Self.settings(filter)))
             settled.append(Self.enhancement(near: near, out: out, far: far, in: 2 * Self.rate..<out.count))
             converged.append(Self.convergence(near: near, out: out, far: far, target: 25) ?? .infinity)
         }
         let sorted = converged.sorted()
-        print("echo canceller, reverberation 0.3 s, delay 40 ms, six replies: ERLE after 2 s \(settled.map { String(format: "%.1f", $0) }) dB; "
+        print("echo canceller (\(filter)), reverberation 0.3 s, delay 40 ms, six replies: ERLE after 2 s \(settled.map { String(format: "%.1f", $0) }) dB; "
               + "25 dB reached after \(converged.map { String(format: "%.2f", $0) }) s (median \(String(format: "%.2f", (sorted[2] + sorted[3]) / 2)) s)")
         #expect(settled.allSatisfy { $0 >= 25 }, "ERLE \(settled) dB")
-        // Measured 1.77 to 2.38 s from the first sound (AMD EPYC family 25 model 1).
-        #expect(converged.allSatisfy { $0 <= 2.5 }, "converged after \(converged) s")
+        // Measured from the first sound (AMD EPYC family 25 model 1): speexdsp 1.77 to 2.38 s,
+        // WebRTC 0.43 to 0.77 s.
+        #expect(converged.allSatisfy { $0 <= (filter == .speex ? 2.5 : 1.0) }, "converged after \(converged) s")
     }
 
-    @Test func theUsersVoiceComesThroughTheEcho() throws {
+    @Test(arguments: EchoCanceller.Settings.Filter.allCases)
+    func theUsersVoiceComesThroughTheEcho(_ filter: EchoCanceller.Settings.Filter) throws {
         let far = try Self.reply()
         let room = TestRoom(delayMilliseconds: 40, reverberationSeconds: 0.3, echoGainDB: -6)
         let echo = room.microphone(speaker: far)
@@ -106,31 +115,36 @@ import TestSupport
         let start = 4 * Self.rate
         var near = echo
         for i in user.indices where start + i < near.count { near[start + i] += user[i] }
-        let out = Self.cancel(near: near, far: far, canceller: try EchoCanceller())
+        let out = Self.cancel(near: near, far: far, canceller: try EchoCanceller(Self.settings(filter)))
         // The output over the user's words is the user, not the echo: close to their level and
-        // correlated with what they said.
+        // correlated with what they said. WebRTC's suppression takes more off the user than
+        // speexdsp's (measured: −8.2 dB, correlation 0.53, against −1.2 dB and 0.92).
         let span = start..<min(start + user.count, out.count)
         let kept = SignalLevel.decibels(out[span]) - SignalLevel.decibels(user[0..<span.count])
         var dot = 0.0, uu = 0.0, oo = 0.0
         for (i, n) in span.enumerated() { dot += Double(out[n] * user[i]); uu += Double(user[i] * user[i]); oo += Double(out[n] * out[n]) }
         let correlation = dot / (uu * oo).squareRoot()
-        print("echo canceller, user at -10 dB: output over the user's words \(String(format: "%+.1f", kept)) dB against the user alone, correlation \(String(format: "%.2f", correlation))")
-        #expect(abs(kept) <= 6, "\(kept) dB")
-        #expect(correlation >= 0.6, "\(correlation)")
+        print("echo canceller (\(filter)), user at -10 dB: output over the user's words \(String(format: "%+.1f", kept)) dB against the user alone, correlation \(String(format: "%.2f", correlation))")
+        #expect(abs(kept) <= (filter == .speex ? 6 : 10), "\(kept) dB")
+        #expect(correlation >= (filter == .speex ? 0.6 : 0.45), "\(correlation)")
     }
 
-    @Test func followsTheEchoPathWhenTheDelayChanges() throws {
+    @Test(arguments: EchoCanceller.Settings.Filter.allCases)
+    func followsTheEchoPathWhenTheDelayChanges(_ filter: EchoCanceller.Settings.Filter) throws {
         // The device's delay grows by 30 ms half way (a USB device's buffer, a drift correction).
         let (far, near, half) = try Self.delayJump(fromMilliseconds: 40, toMilliseconds: 70)
-        let out = Self.cancel(near: near, far: far, canceller: try EchoCanceller())
+        let out = Self.cancel(near: near, far: far, canceller: try EchoCanceller(Self.settings(filter)))
         let recovered = Self.enhancement(near: near, out: out, far: far, in: (half + 2 * Self.rate)..<out.count)
-        print("echo canceller, delay 40 → 70 ms mid-reply: ERLE from 2 s after the change \(String(format: "%.1f", recovered)) dB")
+        print("echo canceller (\(filter)), delay 40 → 70 ms mid-reply: ERLE from 2 s after the change \(String(format: "%.1f", recovered)) dB")
         #expect(recovered >= 25, "ERLE \(recovered) dB after the change")
     }
 
     @Test func badSettingsAreRefused() {
         var settings = EchoCanceller.Settings()
         settings.sampleRate = 1_000
+        #expect(throws: AudioError.self) { try EchoCanceller(settings) }
+        settings.sampleRate = 22_050
+        settings.filter = .webrtc
         #expect(throws: AudioError.self) { try EchoCanceller(settings) }
     }
 }

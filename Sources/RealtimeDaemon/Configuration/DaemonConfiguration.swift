@@ -18,6 +18,8 @@ struct DaemonConfiguration {
     var capture: AlsaDeviceConfiguration
     var playback: AlsaDeviceConfiguration
     var echo: EchoHandling
+    /// `audio.echo_canceller`: which filter `echo == .cancel` runs.
+    var echoFilter: EchoCanceller.Settings.Filter
     /// `audio.new_conversation_after_s`; nil: never.
     var newConversationAfterSeconds: Double?
     var engineThreads: Int
@@ -108,6 +110,7 @@ struct DaemonConfiguration {
         playback = AlsaDeviceConfiguration(device: resolved.string(.playbackDevice), sampleRate: resolved.integer(.playbackRate),
                                            periodMs: period, bufferPeriods: buffers, configText: alsaText)
         echo = EchoHandling(rawValue: resolved.string(.audioEcho)) ?? .cancel
+        echoFilter = EchoCanceller.Settings.Filter(rawValue: resolved.string(.echoCanceller)) ?? .speex
         let after = resolved.integer(.newConversationAfter)
         newConversationAfterSeconds = after > 0 ? Double(after) : nil
         engineThreads = resolved.integer(.engineThreads)

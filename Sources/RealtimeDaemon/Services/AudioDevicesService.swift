@@ -18,6 +18,7 @@ final class AudioDevicesService: Service, @unchecked Sendable {
     let capture: AlsaDeviceConfiguration
     let playback: AlsaDeviceConfiguration
     let echo: DaemonConfiguration.EchoHandling
+    let echoFilter: EchoCanceller.Settings.Filter
     let logger: Logger
     /// The models and session settings for the local session; nil runs the devices alone.
     var voiceLoop: (services: SessionServices, defaults: SessionConfiguration, metrics: DaemonMetrics)?
@@ -26,10 +27,11 @@ final class AudioDevicesService: Service, @unchecked Sendable {
     private let gate = Mutex(EchoGate())
 
     private init(capture: AlsaDeviceConfiguration, playback: AlsaDeviceConfiguration, echo: DaemonConfiguration.EchoHandling,
-                 opened: AudioDevicePair, logger: Logger) {
+                 echoFilter: EchoCanceller.Settings.Filter, opened: AudioDevicePair, logger: Logger) {
         self.capture = capture
         self.playback = playback
         self.echo = echo
+        self.echoFilter = echoFilter
         self.devices = Mutex(opened)
         self.logger = logger
     }
@@ -43,8 +45,11 @@ final class AudioDevicesService: Service, @unchecked Sendable {
         }
         do {
             let pair = try AudioDevicePair(capture: config.capture, playback: config.playback)
-            logger.info("audio devices open", metadata: pair.metadata.merging(["echo": "\(config.echo.rawValue)"]) { a, _ in a })
-            return AudioDevicesService(capture: config.capture, playback: config.playback, echo: config.echo, opened: pair, logger: logger)
+            var echo = config.echo.rawValue
+            if config.echo == .cancel { echo += " (\(config.echoFilter.rawValue))" }
+            logger.info("audio devices open", metadata: pair.metadata.merging(["echo": "\(echo)"]) { a, _ in a })
+            return AudioDevicesService(capture: config.capture, playback: config.playback, echo: config.echo, echoFilter: config.echoFilter,
+                                       opened: pair, logger: logger)
         } catch {
             if config.audioMode == .on { throw error }
             logger.warning("no local audio: \(error) (set audio.enabled=off to silence this, or =on to make it an error)")
@@ -92,7 +97,7 @@ final class AudioDevicesService: Service, @unchecked Sendable {
         var canceller: LoopEchoCanceller?
         if echo == .cancel {
             do {
-                canceller = try LoopEchoCanceller(captureRate: capture.sampleRate, playbackRate: playback.sampleRate)
+                canceller = try LoopEchoCanceller(captureRate: capture.sampleRate, playbackRate: playback.sampleRate, filter: echoFilter)
             } catch {
                 logger.error("the echo canceller cannot run: \(error); the echo gate keeps the reply out of the microphone instead")
             }

@@ -12,8 +12,10 @@ final class LoopEchoCanceller {
     private let speaker: Resampler
     private let playbackRate: Int
 
-    init(captureRate: Int, playbackRate: Int) throws(AudioError) {
-        aligning = try AligningEchoCanceller()
+    init(captureRate: Int, playbackRate: Int, filter: EchoCanceller.Settings.Filter = .speex) throws(AudioError) {
+        var settings = EchoCanceller.Settings()
+        settings.filter = filter
+        aligning = try AligningEchoCanceller(settings)
         let rate = aligning.canceller.settings.sampleRate
         microphone = try Resampler(from: captureRate, to: rate)
         speaker = try Resampler(from: playbackRate, to: rate)

@@ -81,11 +81,13 @@ struct DoctorChecks {
         var canceller: String?
         if config.echo == .cancel {
             do {
-                let settings = try EchoCanceller().settings
-                canceller = "speexdsp echo canceller at \(settings.sampleRate) Hz, \(settings.tailMilliseconds) ms tail, residual echo suppression \(settings.residualSuppressionDB) dB; its live state (ERLE, alignment delay) is on /metrics"
+                var settings = EchoCanceller.Settings()
+                settings.filter = config.echoFilter
+                canceller = try EchoCanceller(settings).settings.summary + "; its live state (ERLE, alignment delay) is on /metrics"
             } catch {
                 canceller = "cannot run: \(error)"
-                problem(.error, "the echo canceller cannot be set up: \(error)", fix: "reinstall libspeexdsp (scripts/install-system-packages.sh), or --set audio.echo=gate")
+                let library = config.echoFilter == .speex ? "libspeexdsp" : "libwebrtc-audio-processing"
+                problem(.error, "the echo canceller cannot be set up: \(error)", fix: "reinstall \(library) (scripts/install-system-packages.sh), or --set audio.echo=gate")
             }
         }
         return .init(mode: config.audioMode.rawValue, echo: config.echo.rawValue, echoCanceller: canceller, capture: capture, playback: playback,
