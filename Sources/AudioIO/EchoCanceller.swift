@@ -12,7 +12,6 @@ import Foundation
 /// by anything up to the filter's tail (what has not been aligned beforehand, plus the room's
 /// reverberation); it must never lag it, since a filter cannot cancel an echo of sound it has not
 /// yet been shown. Not thread-safe: one owner, the microphone's reader.
-
 public final class EchoCanceller {
     public struct Settings: Sendable, Equatable {
         /// Which filter removes the echo.
@@ -39,7 +38,7 @@ public final class EchoCanceller {
         /// kept the echo above 25 dB of ERLE only after 2–9 s; high takes 2 dB more off the user.
         public var webrtcSuppression: Int32 = 1
 
-        public init() {}
+        public init(filter: Filter = .speex) { self.filter = filter }
 
         /// What the settings describe, for logs and `doctor`.
         public var summary: String {

@@ -29,22 +29,16 @@ final class WebRTCEchoFilter: EchoFilter {
     /// suppression (208 samples at 16 kHz), 7 ms without (EchoCancellerTests).
     let latencySamples: Int
 
+    /// The module works in place on a copy of the microphone's frame, and leaves it untouched
+    /// when it refuses the frame (it never has at these settings): the microphone passes on then.
     func cancel(near: [Int16], far: [Int16], into out: inout [Int16]) {
         for i in 0..<frameSamples { out[i] = near[i] }
-        let failed = far.withUnsafeBufferPointer { farPointer in
+        far.withUnsafeBufferPointer { farPointer in
             out.withUnsafeMutableBufferPointer { outPointer in
-                rtd_webrtc_echo_process(module, farPointer.baseAddress, outPointer.baseAddress, delayHintMs) != 0
+                _ = rtd_webrtc_echo_process(module, farPointer.baseAddress, outPointer.baseAddress, delayHintMs)
             }
         }
-        // The module refused the frame (it never has at these settings): pass the microphone on.
-        if failed { for i in 0..<frameSamples { out[i] = near[i] } }
     }
 
     func reset() { _ = rtd_webrtc_echo_reset(module) }
-
-    /// The module's median estimate of the echo's delay since the last call (ms), if it has one.
-    var delayEstimateMs: Int? {
-        let ms = rtd_webrtc_echo_delay_ms(module)
-        return ms >= 0 ? Int(ms) : nil
-    }
 }

@@ -73,12 +73,6 @@ import TestSupport
         return converged.map { Double($0 + window - firstSound) / Double(rate) }
     }
 
-    static func settings(_ filter: EchoCanceller.Settings.Filter) -> EchoCanceller.Settings {
-        var settings = EchoCanceller.Settings()
-        settings.filter = filter
-        return settings
-    }
-
     @Test(arguments: EchoCanceller.Settings.Filter.allCases)
     func removesTheEchoOfAReplyInAReverberantRoom(_ filter: EchoCanceller.Settings.Filter) throws {
         // How fast the echo goes depends on the reply: speexdsp's residual echo suppression takes
@@ -89,7 +83,7 @@ import TestSupport
             let far = try Self.reply(startingAt: first)
             let room = TestRoom(delayMilliseconds: 40, reverberationSeconds: 0.3, echoGainDB: -6)
             let near = room.microphone(speaker: far)
-            let out = Self.cancel(near: near, far: far, canceller: try EchoCanceller(Self.settings(filter)))
+            let out = Self.cancel(near: near, far: far, canceller: try EchoCanceller(.init(filter: filter)))
             settled.append(Self.enhancement(near: near, out: out, far: far, in: 2 * Self.rate..<out.count))
             converged.append(Self.convergence(near: near, out: out, far: far, target: 25) ?? .infinity)
         }
@@ -115,7 +109,7 @@ import TestSupport
         let start = 4 * Self.rate
         var near = echo
         for i in user.indices where start + i < near.count { near[start + i] += user[i] }
-        let out = Self.cancel(near: near, far: far, canceller: try EchoCanceller(Self.settings(filter)))
+        let out = Self.cancel(near: near, far: far, canceller: try EchoCanceller(.init(filter: filter)))
         // The output over the user's words is the user, not the echo: close to their level and
         // correlated with what they said. WebRTC's suppression takes more off the user than
         // speexdsp's (measured: −8.2 dB, correlation 0.53, against −1.2 dB and 0.92).
@@ -133,7 +127,7 @@ import TestSupport
     func followsTheEchoPathWhenTheDelayChanges(_ filter: EchoCanceller.Settings.Filter) throws {
         // The device's delay grows by 30 ms half way (a USB device's buffer, a drift correction).
         let (far, near, half) = try Self.delayJump(fromMilliseconds: 40, toMilliseconds: 70)
-        let out = Self.cancel(near: near, far: far, canceller: try EchoCanceller(Self.settings(filter)))
+        let out = Self.cancel(near: near, far: far, canceller: try EchoCanceller(.init(filter: filter)))
         let recovered = Self.enhancement(near: near, out: out, far: far, in: (half + 2 * Self.rate)..<out.count)
         print("echo canceller (\(filter)), delay 40 → 70 ms mid-reply: ERLE from 2 s after the change \(String(format: "%.1f", recovered)) dB")
         #expect(recovered >= 25, "ERLE \(recovered) dB after the change")

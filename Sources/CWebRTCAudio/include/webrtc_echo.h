@@ -23,8 +23,6 @@ int rtd_webrtc_echo_frame_samples(const rtd_webrtc_echo *echo);
 int rtd_webrtc_echo_process(rtd_webrtc_echo *echo, const int16_t *far, int16_t *near, int delay_ms);
 /* Starts adapting afresh. */
 int rtd_webrtc_echo_reset(rtd_webrtc_echo *echo);
-/* The module's median estimate of the echo's delay (ms) since the last call, or -1. */
-int rtd_webrtc_echo_delay_ms(rtd_webrtc_echo *echo);
 
 #ifdef __cplusplus
 }

@@ -26,12 +26,11 @@ final class AudioDevicesService: Service, @unchecked Sendable {
     private let devices: Mutex<AudioDevicePair?>
     private let gate = Mutex(EchoGate())
 
-    private init(capture: AlsaDeviceConfiguration, playback: AlsaDeviceConfiguration, echo: DaemonConfiguration.EchoHandling,
-                 echoFilter: EchoCanceller.Settings.Filter, opened: AudioDevicePair, logger: Logger) {
-        self.capture = capture
-        self.playback = playback
-        self.echo = echo
-        self.echoFilter = echoFilter
+    private init(_ config: DaemonConfiguration, opened: AudioDevicePair, logger: Logger) {
+        self.capture = config.capture
+        self.playback = config.playback
+        self.echo = config.echo
+        self.echoFilter = config.echoFilter
         self.devices = Mutex(opened)
         self.logger = logger
     }
@@ -48,8 +47,7 @@ final class AudioDevicesService: Service, @unchecked Sendable {
             var echo = config.echo.rawValue
             if config.echo == .cancel { echo += " (\(config.echoFilter.rawValue))" }
             logger.info("audio devices open", metadata: pair.metadata.merging(["echo": "\(echo)"]) { a, _ in a })
-            return AudioDevicesService(capture: config.capture, playback: config.playback, echo: config.echo, echoFilter: config.echoFilter,
-                                       opened: pair, logger: logger)
+            return AudioDevicesService(config, opened: pair, logger: logger)
         } catch {
             if config.audioMode == .on { throw error }
             logger.warning("no local audio: \(error) (set audio.enabled=off to silence this, or =on to make it an error)")

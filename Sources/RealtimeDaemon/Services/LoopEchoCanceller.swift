@@ -13,9 +13,7 @@ final class LoopEchoCanceller {
     private let playbackRate: Int
 
     init(captureRate: Int, playbackRate: Int, filter: EchoCanceller.Settings.Filter = .speex) throws(AudioError) {
-        var settings = EchoCanceller.Settings()
-        settings.filter = filter
-        aligning = try AligningEchoCanceller(settings)
+        aligning = try AligningEchoCanceller(EchoCanceller.Settings(filter: filter))
         let rate = aligning.canceller.settings.sampleRate
         microphone = try Resampler(from: captureRate, to: rate)
         speaker = try Resampler(from: playbackRate, to: rate)

@@ -66,7 +66,7 @@ struct ReplyState: Sendable {
     var timings: [String: Double] {
         marks.mapValues { instant in
             let seen = max(instant, releasedAt ?? instant)
-            return ((seen - reference).seconds * 10_000).rounded() / 10
+            return millisecondsAfterReference(seen)
         }
     }
 
@@ -78,7 +78,12 @@ struct ReplyState: Sendable {
         var stages = marks
         stages["started"] = startedAt
         stages["paused"] = pausedAt
-        return stages.mapValues { (($0 - reference).seconds * 10_000).rounded() / 10 }
+        return stages.mapValues(millisecondsAfterReference)
+    }
+
+    /// A stage's time in ms after `reference` (to a tenth), as the timings report it.
+    private func millisecondsAfterReference(_ instant: ContinuousClock.Instant) -> Double {
+        ((instant - reference).seconds * 10_000).rounded() / 10
     }
 
     /// A held reply goes live: what it held is shown to the client from now on.

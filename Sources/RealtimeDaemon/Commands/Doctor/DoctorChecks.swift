@@ -81,9 +81,7 @@ struct DoctorChecks {
         var canceller: String?
         if config.echo == .cancel {
             do {
-                var settings = EchoCanceller.Settings()
-                settings.filter = config.echoFilter
-                canceller = try EchoCanceller(settings).settings.summary + "; its live state (ERLE, alignment delay) is on /metrics"
+                canceller = try EchoCanceller(EchoCanceller.Settings(filter: config.echoFilter)).settings.summary + "; its live state (ERLE, alignment delay) is on /metrics"
             } catch {
                 canceller = "cannot run: \(error)"
                 let library = config.echoFilter == .speex ? "libspeexdsp" : "libwebrtc-audio-processing"
