@@ -38,17 +38,27 @@ enum Corpus {
     static let defaultVoices = ["piper", "espeak:en-us", "espeak:en-gb-x-rp", "espeak:en-us+f3"]
 
     /// Loads a voice by its corpus name: `piper` (the installed voice), a Piper `.onnx` path,
-    /// or `espeak:VOICE`.
-    static func voice(_ name: String, modelsDirectory: URL) throws -> SpeechVoice {
-        if name.hasPrefix("espeak:") { return try EspeakVoice(voice: String(name.dropFirst("espeak:".count))) }
+    /// or `espeak:VOICE`; `@SPEED` after the name speaks faster (above 1) or slower (below 1).
+    static func voice(_ spec: String, modelsDirectory: URL) throws -> SpeechVoice {
+        let parts = spec.split(separator: "@", maxSplits: 1).map(String.init)
+        let name = parts[0]
+        guard let speed = parts.count > 1 ? Double(parts[1]) : 1, speed >= 0.5, speed <= 2 else {
+            throw UtteranceError("\(spec): the speed after @ must be a number from 0.5 to 2")
+        }
+        if name.hasPrefix("espeak:") {
+            return try EspeakVoice(voice: String(name.dropFirst("espeak:".count)), rate: Int((170 * speed).rounded()))
+        }
+        var onnx = URL(fileURLWithPath: name)
         if name == "piper" {
             let store = ModelStore(directory: modelsDirectory)
-            guard let onnx = store.path(role: .voice, endingWith: ".onnx"), FileManager.default.fileExists(atPath: onnx.path) else {
+            guard let installed = store.path(role: .voice, endingWith: ".onnx"), FileManager.default.fileExists(atPath: installed.path) else {
                 throw UtteranceError("the Piper voice is not installed in \(modelsDirectory.path) (run `realtime-daemon models fetch`, or pass espeak voices only)")
             }
-            return try PiperVoice(onnxPath: onnx.path)
+            onnx = installed
         }
-        return try PiperVoice(onnxPath: name)
+        let piper = try PiperVoice(onnxPath: onnx.path)
+        piper.scales.length /= Float(speed)
+        return piper
     }
 
     /// A file-name-safe short name of a voice.

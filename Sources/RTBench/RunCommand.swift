@@ -36,6 +36,10 @@ extension RTBenchCommand {
         var mode: String?
         @Option(help: "Instructions (system prompt) sent in session.update (default: the server's).") var instructions: String?
         @Flag(help: "End turns by input_audio_buffer.commit + response.create instead of the server's VAD.") var manual = false
+        @Option(help: ArgumentHelp("The server's turn detection, comma-separated to compare: server_vad, semantic_vad.",
+                                   valueName: "types")) var turnDetection = "server_vad"
+        @Option(help: "semantic_vad's eagerness: low, medium, high or auto (default: the server's).") var eagerness: String?
+        @Flag(help: "A new connection (a fresh session, no history) for every utterance.") var sessionPerUtterance = false
         @Option(help: "Seconds of silence sent after each utterance's speech (server VAD).") var trailingSilence = 2.0
         @Option(help: "Each frame leaves up to this many ms late (uniform random), as on a real network.") var jitterMs = 0.0
         @Option(help: "Speak the next utterance over the reply this many seconds after its first audio.") var bargeInAfter: Double?
@@ -56,9 +60,20 @@ extension RTBenchCommand {
             guard URL(string: url)?.scheme.map({ ["ws", "wss"].contains($0) }) == true else {
                 throw ValidationError("--url must be a ws:// or wss:// URL, such as ws://127.0.0.1:8765/v1/realtime")
             }
+            for t in turnDetections where t != .serverVAD && t != .semanticVAD {
+                throw ValidationError("unknown turn detection \(t.rawValue); use server_vad or semantic_vad")
+            }
+            if turnDetections.isEmpty { throw ValidationError("unknown turn detection \(turnDetection); use server_vad or semantic_vad") }
+            if let eagerness, !["low", "medium", "high", "auto"].contains(eagerness) {
+                throw ValidationError("--eagerness must be low, medium, high or auto")
+            }
             for m in modes where !["speak_first", "think_first", "think_before_speaking"].contains(m) {
                 throw ValidationError("unknown mode \(m); use speak_first, think_first or think_before_speaking")
             }
+        }
+
+        var turnDetections: [RunSettings.TurnEnd] {
+            turnDetection.split(separator: ",").compactMap { RunSettings.TurnEnd(rawValue: $0.trimmingCharacters(in: .whitespaces)) }
         }
 
         var modes: [String] { mode?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? [] }
@@ -69,18 +84,25 @@ extension RTBenchCommand {
                 throw ValidationError("\(error)")
             }
             var records: [TurnRecord] = []
-            for mode in modes.isEmpty ? [nil] : modes.map(Optional.some) {
+            let detections = manual ? [RunSettings.TurnEnd.manual] : turnDetections
+            let modeList = modes.isEmpty ? [nil] : modes.map(Optional.some)
+            for (detection, mode) in detections.flatMap({ d in modeList.map { (d, $0) } }) {
                 var settings = RunSettings(url: url, token: token ?? ProcessInfo.processInfo.environment["RTBENCH_TOKEN"])
                 settings.format = format
                 settings.mode = mode
                 settings.instructions = instructions
-                settings.turnEnd = manual ? .manual : .serverVAD
+                settings.turnEnd = detection
+                settings.eagerness = eagerness
+                settings.sessionPerUtterance = sessionPerUtterance
                 settings.trailingSilence = trailingSilence
                 settings.jitterMs = jitterMs
                 settings.bargeInAfter = bargeInAfter
                 settings.turnTimeout = turnTimeout
                 settings.pauseBetweenTurns = pauseBetweenTurns
-                let name = label.map { modes.count > 1 ? "\($0)/\(mode ?? "default")" : $0 } ?? settings.label
+                var distinct: [String] = []
+                if modes.count > 1 { distinct.append(mode ?? "default") }
+                if detections.count > 1 { distinct.append(detection.rawValue) }
+                let name = label.map { ([$0] + distinct).joined(separator: "/") } ?? settings.label
                 progress("# \(name): \(sessions) session(s), \(loaded.count) utterance(s), \(url)")
                 records += await Self.drive(settings, name: name, utterances: loaded, sessions: sessions, each: each, stagger: stagger, quiet: quiet)
             }

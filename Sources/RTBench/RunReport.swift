@@ -46,6 +46,23 @@ struct RunReport: Codable, Sendable {
         }.count
     }
 
+    /// How the server's turn ends went: turns cut early (the end declared at a pause inside),
+    /// apart for utterances with a pause inside (the turn-taking corpus's `-pause` files) and the
+    /// others, and the first packet on the complete ones.
+    func turnEnds(configuration: String) -> String? {
+        let timed = turns.filter { $0.configuration == configuration && $0.metrics.cutEarly != nil }
+        guard !timed.isEmpty else { return nil }
+        let paused = timed.filter { TurnTakingCorpus.isPaused($0.utterance) }
+        let complete = timed.filter { !TurnTakingCorpus.isPaused($0.utterance) }
+        func cut(_ group: [Turn]) -> Int { group.filter { $0.metrics.cutEarly == true }.count }
+        var parts = ["\(configuration): cut early \(cut(complete)) of \(complete.count) complete utterances"]
+        if !paused.isEmpty { parts.append("\(cut(paused)) of \(paused.count) with a pause inside") }
+        if !paused.isEmpty, let s = Summary(complete.compactMap(\.metrics.firstPacketMs)) {
+            parts.append(String(format: "first packet on complete ones p50 %.0f / p95 %.0f ms", s.p50, s.p95))
+        }
+        return parts.joined(separator: ", ")
+    }
+
     // MARK: Formats
 
     /// The terminal table: p50/p90/p95/p99/max per metric and configuration, then failures.
@@ -64,6 +81,7 @@ struct RunReport: Codable, Sendable {
             let failed = failedTurns(configuration: configuration)
             lines.append("\(configuration): \(turns.filter { $0.configuration == configuration }.count) turns, \(failed) failed"
                          + (failures.isEmpty ? "" : " (" + failures.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + ")"))
+            if let line = turnEnds(configuration: configuration) { lines.append(line) }
         }
         return lines.joined(separator: "\n")
     }
@@ -81,12 +99,13 @@ struct RunReport: Codable, Sendable {
 
     /// One line per turn, one column per metric (empty where a metric has no value).
     func csv() -> String {
-        let columns = ["configuration", "utterance"] + TurnMetrics.latencyNames + ["reply_s", "gap_count", "status", "errors"]
+        let columns = ["configuration", "utterance"] + TurnMetrics.latencyNames + ["reply_s", "gap_count", "cut_early", "status", "errors"]
         var out = columns.joined(separator: ",") + "\n"
         for t in turns {
             var cells = [Self.csvField(t.configuration), Self.csvField(t.utterance)]
             cells += TurnMetrics.latencyNames.map { t.metrics.value($0).map { String(format: "%.3f", $0) } ?? "" }
-            cells += [String(format: "%.3f", t.metrics.replySeconds), "\(t.metrics.gapCount)", t.metrics.status ?? "",
+            cells += [String(format: "%.3f", t.metrics.replySeconds), "\(t.metrics.gapCount)", t.metrics.cutEarly.map { "\($0)" } ?? "",
+                      t.metrics.status ?? "",
                       Self.csvField(t.metrics.errors.joined(separator: ";"))]
             out += cells.joined(separator: ",") + "\n"
         }

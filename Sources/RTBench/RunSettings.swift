@@ -15,6 +15,8 @@ struct RunSettings: Sendable {
     enum TurnEnd: String, CaseIterable, Sendable {
         /// The server's VAD ends the turn after the trailing silence.
         case serverVAD = "server_vad"
+        /// The server ends the turn when what was said sounds finished (`eagerness`).
+        case semanticVAD = "semantic_vad"
         /// The client commits the buffer and asks for a response right after the speech.
         case manual
     }
@@ -32,6 +34,10 @@ struct RunSettings: Sendable {
     /// The system prompt sent in `session.update` (nil: the server's default).
     var instructions: String?
     var turnEnd: TurnEnd = .serverVAD
+    /// `semantic_vad`'s eagerness (nil: the server's default).
+    var eagerness: String?
+    /// Every utterance on a connection of its own (a fresh session, no history).
+    var sessionPerUtterance = false
     /// Silence sent after each utterance's speech, seconds.
     var trailingSilence: Double = 2.0
     /// Each 20 ms frame leaves up to this much later than its real-time slot (uniformly random).
@@ -48,8 +54,17 @@ struct RunSettings: Sendable {
     var label: String {
         var parts = [mode ?? "default", format.rawValue]
         if turnEnd == .manual { parts.append("manual") }
+        if turnEnd == .semanticVAD { parts.append("semantic" + (eagerness.map { "-" + $0 } ?? "")) }
         if let bargeInAfter { parts.append("barge-in@\(String(format: "%g", bargeInAfter))s") }
         return parts.joined(separator: "/")
+    }
+
+    /// The session's `turn_detection` object (null: manual turns).
+    var turnDetection: Any {
+        guard turnEnd != .manual else { return NSNull() }
+        var detection: [String: Any] = ["type": turnEnd.rawValue, "create_response": true, "interrupt_response": true]
+        if turnEnd == .semanticVAD, let eagerness { detection["eagerness"] = eagerness }
+        return detection
     }
 
     var sessionUpdate: [String: Any] {
@@ -57,7 +72,7 @@ struct RunSettings: Sendable {
             "type": "realtime",
             "audio": [
                 "input": ["format": format.formatObject,
-                          "turn_detection": turnEnd == .manual ? NSNull() as Any : ["type": "server_vad", "create_response": true, "interrupt_response": true] as Any],
+                          "turn_detection": turnDetection],
                 "output": ["format": format.formatObject],
             ] as [String: Any],
         ]

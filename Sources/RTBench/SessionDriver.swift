@@ -25,6 +25,7 @@ struct SessionDriver: Sendable {
                 try await connect { outbound in
                     while recorder.turnCount < utterances.count, recorder.closedReason == nil {
                         try await speak(recorder.turnCount, outbound: outbound)
+                        if settings.sessionPerUtterance { break }
                     }
                     try await finishOutstanding()
                 }

@@ -18,6 +18,9 @@ struct TurnMetrics: Codable, Equatable, Sendable {
     /// server noticed the user talking over it.
     var bargeInCancelMs: Double?
     var status: String?
+    /// Whether the server ended the user's turn before the last of its speech had been sent (a
+    /// pause inside taken for the end); nil when the speech's end was not timed.
+    var cutEarly: Bool?
     var errors: [String]
     var serverTimingsMs: [String: Double]
 
@@ -52,6 +55,7 @@ struct TurnMetrics: Codable, Equatable, Sendable {
             bargeInCancelMs = (done.time - bargeIn) * 1000
         }
         status = done?.detail
+        if let speechEnd { cutEarly = events.contains { $0.kind == .turnEnded && $0.time < speechEnd } }
         serverTimingsMs = done?.serverTimingsMs ?? [:]
         errors = events.filter { $0.kind == .error }.map { $0.detail ?? "error" }
     }

@@ -21,6 +21,8 @@ final class TurnRecorder: Sendable {
         var turnOfResponse: [String: Int] = [:]
         /// The reply in progress: where Opus frames go.
         var openResponse: String?
+        /// Responses created before their turn's speech ended.
+        var answersToPartOfATurn: Set<String> = []
         /// `rtd.response.timings` by response, until its `response.done`.
         var serverTimings: [String: [String: Double]] = [:]
         var seen: Set<String> = []
@@ -139,6 +141,8 @@ extension TurnRecorder.State {
         switch type {
         case "input_audio_buffer.speech_started":
             if let itemID, let current { turnOfItem[itemID] = current }
+        case "input_audio_buffer.speech_stopped":
+            userTurn(itemID).map { turns[$0].events.append(TurnEvent(.turnEnded, at: t)) }
         case "conversation.item.input_audio_transcription.delta":
             userTurn(itemID).map { turns[$0].events.append(TurnEvent(.partialTranscript, at: t)) }
         case "conversation.item.input_audio_transcription.completed":
@@ -148,7 +152,12 @@ extension TurnRecorder.State {
                 return recordOnTurnAtHand(TurnEvent(.error, at: t, detail: "malformed_event"))
             }
             let turn = awaitingResponse.isEmpty ? (current ?? turns.indices.last) : awaitingResponse.removeFirst()
-            if let turn { turnOfResponse[id] = turn }
+            if let turn {
+                turnOfResponse[id] = turn
+                // The server answered before the user finished (a turn cut at a pause): that
+                // reply's end is not the turn's.
+                if !turns[turn].events.contains(where: { $0.kind == .speechEnded }) { answersToPartOfATurn.insert(id) }
+            }
             openResponse = id
         case "rtd.response.reasoning.delta":
             responseTurn(responseID).map { turns[$0].events.append(TurnEvent(.reasoningDelta, at: t)) }
@@ -177,6 +186,10 @@ extension TurnRecorder.State {
             guard let turn = responseTurn(id) else { return }
             let timings = id.flatMap { serverTimings.removeValue(forKey: $0) }
             turns[turn].events.append(TurnEvent(.responseDone, at: t, detail: response?["status"] as? String ?? "unknown", serverTimingsMs: timings))
+            if let id, answersToPartOfATurn.remove(id) != nil {
+                if openResponse == id { openResponse = nil }
+                return
+            }
             finished.insert(turn)
             if openResponse == id { openResponse = nil }
         case "error":

@@ -6,6 +6,8 @@ struct TurnEvent: Codable, Equatable, Sendable {
     enum Kind: String, Codable, Sendable {
         /// The last sample of the user's speech was sent.
         case speechEnded = "speech_ended"
+        /// The server ended the user's turn (`input_audio_buffer.speech_stopped`).
+        case turnEnded = "turn_ended"
         case partialTranscript = "partial_transcript"
         case finalTranscript = "final_transcript"
         case reasoningDelta = "reasoning_delta"

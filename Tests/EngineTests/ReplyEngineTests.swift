@@ -140,6 +140,25 @@ import Testing
         #expect(prepared.prefilledTokens < cold.prefilledTokens - 20, "prepared \(prepared.prefilledTokens), cold \(cold.prefilledTokens)")
     }
 
+    /// semantic_vad's question to the reasoner: how likely the user's message ends here.
+    @Test func theReasonerTellsAFinishedSentenceFromAnUnfinishedOne() throws {
+        let engine = try Self.engine.get()
+        func probability(_ text: String) throws -> Double {
+            try #require(try engine.makeContext().endOfTurnProbability(Self.history(text, system: nil)))
+        }
+        let finished = try ["What is the capital of France?", "How many legs does a spider have?", "Tell me a joke."].map(probability)
+        let unfinished = try ["I was wondering what the", "Can you tell me about the moon and", "How far is it from Paris to"].map(probability)
+        #expect(finished.min()! > 4 * unfinished.max()!, "finished \(finished), unfinished \(unfinished)")
+        // The words it read stay in the cache: the reply that follows does not compute them again.
+        let context = engine.makeContext()
+        let question = "How many legs does a spider have?"
+        try context.prepare(Self.history(question, system: nil))
+        _ = try context.endOfTurnProbability(Self.history(question, system: nil))
+        let (_, after) = try Self.run(.thinkBeforeSpeaking, question, system: nil, context: context)
+        let (_, cold) = try Self.run(.thinkBeforeSpeaking, question, system: nil)
+        #expect(after.prefilledTokens < cold.prefilledTokens - 20, "after the estimate \(after.prefilledTokens), cold \(cold.prefilledTokens)")
+    }
+
     /// A long conversation that has just come within a user turn of its budget, as a session
     /// holds it after a reply.
     static func conversationNearItsBudget(_ engine: EmbeddedReplyEngine) -> ConversationHistory {

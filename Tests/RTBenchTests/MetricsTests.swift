@@ -176,4 +176,30 @@ import Testing
         let faster = Comparison(a, run(0.4, jitter: 0.05, seed: 3))
         #expect(faster.rows.first { $0.metric == "first_packet_ms" }?.verdict.hasPrefix("faster") == true)
     }
+
+    /// A server that takes a pause inside the utterance for its end: the turn is cut early, the
+    /// reply to its first half is not the turn's, and the turn ends with the reply to the whole.
+    @Test func aTurnEndedAtAPauseInsideIsCutEarly() throws {
+        let recorder = TurnRecorder(configuration: "semantic", origin: .now)
+        let turn = recorder.beginTurn("25-pause700-piper")
+        func send(_ json: String) { recorder.receive(text: json) }
+        send(#"{"type":"input_audio_buffer.speech_started","item_id":"i1"}"#)
+        send(#"{"type":"input_audio_buffer.speech_stopped","item_id":"i1"}"#)  // at the pause
+        send(#"{"type":"response.created","response":{"id":"r1"}}"#)
+        send(#"{"type":"response.done","response":{"id":"r1","status":"cancelled"}}"#)
+        #expect(!recorder.isFinished(turn), "the reply to the first half does not end the turn")
+        recorder.speechEnded(turn)
+        send(#"{"type":"input_audio_buffer.speech_stopped","item_id":"i1"}"#)
+        send(#"{"type":"response.created","response":{"id":"r2"}}"#)
+        send(#"{"type":"response.done","response":{"id":"r2","status":"completed"}}"#)
+        #expect(recorder.isFinished(turn))
+        let report = RunReport(records: recorder.records)
+        #expect(report.turns[0].metrics.cutEarly == true && report.turns[0].metrics.status == "completed")
+        let line = try #require(report.turnEnds(configuration: "semantic"))
+        #expect(line.contains("1 of 1 with a pause inside"), "\(line)")
+        // Ended after the speech: not cut.
+        let whole = TurnMetrics(MetricsTests.turn([TurnEvent(.speechEnded, at: 1), TurnEvent(.turnEnded, at: 1.3)]))
+        #expect(whole.cutEarly == false)
+        #expect(TurnMetrics(MetricsTests.turn([TurnEvent(.turnEnded, at: 1.3)])).cutEarly == nil)
+    }
 }

@@ -13,6 +13,9 @@ public final class EmbeddedReplyEngine: ReplyEngine {
     public let template: ChatTemplate
     /// Tokens each stream's cache holds (the conversation budget plus the reply).
     public let contextTokens: Int
+    /// Tokens that end a sentence (".", "?", "!", "...", '."' and the like) and the one that ends
+    /// a message: where the words of a finished sentence go next.
+    let sentenceEnds: [Int]
 
     public var name: String { "embedded:" + URL(fileURLWithPath: model.file.path).lastPathComponent }
     /// Room kept in a conversation's budget for the user's next turn when deciding which old
@@ -26,6 +29,17 @@ public final class EmbeddedReplyEngine: ReplyEngine {
         tokenizer = try Tokenizer(model.file)
         template = try ChatTemplate(model.file)
         self.contextTokens = Swift.min(contextTokens, model.configuration.contextLength)
+        sentenceEnds = Self.sentenceEnds(tokenizer, template: template)
+    }
+
+    static func sentenceEnds(_ tokenizer: Tokenizer, template: ChatTemplate) -> [Int] {
+        var ids = (0..<tokenizer.vocabularySize).filter { id in
+            let text = tokenizer.decode([id])
+            guard let first = text.first, ".?!".contains(first) else { return false }
+            return text.allSatisfy { ".?!\"')".contains($0) || $0.isWhitespace }
+        }
+        if let end = tokenizer.id(of: template.endOfMessage) { ids.append(end) }
+        return ids
     }
 
     public func makeContext() -> any ReplyContext {
@@ -68,6 +82,31 @@ final class EmbeddedReplyContext: ReplyContext, @unchecked Sendable {
                 }
                 if turn != .ran { return }
             }
+        }
+    }
+
+    /// One step of the model on the words heard, which the listen-while-think prefill has mostly
+    /// computed already: the probability that a sentence-ending mark or the end of the message
+    /// comes next. The words are read without their final punctuation: SmolLM2 takes almost any
+    /// statement as the start of a longer message, while it tells well whether the words make a
+    /// finished sentence ("…of France" → "?", 0.9; "…what the" → 0.0001). The cache keeps the
+    /// words, so the reply that follows starts from them.
+    func endOfTurnProbability(_ history: ConversationHistory) throws(EngineError) -> Double? {
+        guard !engine.sentenceEnds.isEmpty else { return nil }
+        let ids = userPrefix(of: fitted(history), withoutFinalPunctuation: true)
+        guard ids.count > 1, ids.count < formulation.capacity else { return nil }
+        return try busy.withLock { _ throws(EngineError) -> Double? in
+            // At least the last word is computed again: its logits are the ones wanted.
+            formulation.truncate(to: Swift.min(formulation.commonPrefix(with: ids), ids.count - 1))
+            let rest = Array(ids[formulation.count...])
+            let (_, logits) = try engine.scheduler.perform(.replyTokens, cancellation: nil) { () throws(EngineError) in
+                try engine.model.prefill(rest, cache: formulation)
+            }
+            guard let logits else { return nil }
+            let top = logits.max() ?? 0
+            let total = logits.reduce(0.0) { $0 + exp(Double($1 - top)) }
+            let ends = engine.sentenceEnds.reduce(0.0) { $0 + ($1 < logits.count ? exp(Double(logits[$1] - top)) : 0) }
+            return ends / total
         }
     }
 
@@ -117,10 +156,19 @@ final class EmbeddedReplyContext: ReplyContext, @unchecked Sendable {
     /// just spoken), minus its last two tokens (a last word may still grow and tokenize
     /// differently): what will not change when the next reply starts.
     private func stablePrefix(of history: ConversationHistory) -> [Int] {
+        Array(userPrefix(of: history).dropLast(2))
+    }
+
+    /// The prompt's tokens up to the end of the last turn's words (before the token that
+    /// closes it), and without the punctuation and spaces they end with if asked.
+    private func userPrefix(of history: ConversationHistory, withoutFinalPunctuation: Bool = false) -> [Int] {
         guard let last = history.turns.last, !last.content.isEmpty else { return [] }
         let text = history.prompt(template: engine.template, tokenizer: engine.tokenizer).text
         guard let range = text.range(of: last.content, options: .backwards) else { return [] }
-        let ids = engine.tokenizer.encode(String(text[..<range.upperBound]))
-        return Array(ids.dropLast(2))
+        var prefix = text[..<range.upperBound]
+        if withoutFinalPunctuation {
+            while let c = prefix.last, c.isWhitespace || c.isPunctuation, prefix.endIndex > range.lowerBound { prefix.removeLast() }
+        }
+        return engine.tokenizer.encode(String(prefix))
     }
 }

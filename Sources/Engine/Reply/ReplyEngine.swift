@@ -111,9 +111,16 @@ public protocol ReplyContext: AnyObject, Sendable {
     /// Returns when the reply is complete, failed, or `cancellation` was set (checked between tokens).
     func reply(to history: ConversationHistory, evidence: String?, audio: [Float]?, settings: ReplySettings, cancellation: CancellationFlag,
                onEvent: (ReplyEvent) -> Void) -> ReplyOutcome
+    /// The model's probability that the words of the user's message, the last turn of `history`
+    /// as heard so far, are finished there (that what follows them ends a sentence or the
+    /// message): how complete they sound to it, for `semantic_vad`. nil when the engine cannot
+    /// tell (the default).
+    func endOfTurnProbability(_ history: ConversationHistory) throws(EngineError) -> Double?
 }
 
 extension ReplyContext {
+    public func endOfTurnProbability(_ history: ConversationHistory) throws(EngineError) -> Double? { nil }
+
     /// Prepares without a way to stop early.
     public func prepare(_ history: ConversationHistory) throws(EngineError) {
         try prepare(history, cancellation: nil)

@@ -92,6 +92,9 @@ public struct ChatTemplate: Sendable, Equatable {
 
     public var generationPrompt: String { "<|im_start|>assistant\n" }
 
+    /// The token that closes a message.
+    public var endOfMessage: String { "<|im_end|>" }
+
     /// The default system message, when the template inserts one before `messages`.
     public func preamble(before messages: [ChatMessage]) -> String {
         guard let system = defaultSystemPrompt, messages.first?.role != .system else { return "" }

@@ -6,10 +6,12 @@ import Foundation
 public struct SessionConfiguration: Sendable, Equatable {
     /// Server VAD settings; `nil` means manual turns (the client commits).
     public struct TurnDetection: Sendable, Equatable {
-        /// `server_vad`, or `semantic_vad` (served by the same detector; the name is kept so
-        /// that clients asking for it see what they asked for).
+        /// `server_vad` (a fixed silence ends the turn) or `semantic_vad` (the silence needed
+        /// depends on whether what was said sounds finished: `SemanticEndOfTurn`).
         public var type = "server_vad"
         public var vad = VoiceActivityDetector.Parameters()
+        /// `semantic_vad`'s eagerness.
+        public var eagerness = SemanticEndOfTurn.Eagerness.auto
         /// Silence after the last reply's audio that makes the server prompt the user
         /// (`input_audio_buffer.timeout_triggered`); nil: never.
         public var idleTimeoutMs: Int?
@@ -18,6 +20,20 @@ public struct SessionConfiguration: Sendable, Equatable {
         /// User speech during a reply stops it (barge-in).
         public var interruptResponse = true
         public init() {}
+
+        /// The semantic detector, for `semantic_vad`.
+        public var semantic: SemanticEndOfTurn? {
+            type == "semantic_vad" ? SemanticEndOfTurn(eagerness: eagerness) : nil
+        }
+
+        /// What the voice activity detector is given: with `semantic_vad` its own end of turn
+        /// is only the bound (the longest silence); the session ends the turn sooner when the
+        /// words say it is finished.
+        public var detectorParameters: VoiceActivityDetector.Parameters {
+            var p = vad
+            if let semantic { p.silenceDurationMs = semantic.bounds.longest }
+            return p
+        }
     }
 
     /// A conversation (`realtime`) or dictation and captions (`transcription`: turns are
@@ -126,7 +142,10 @@ public struct SessionConfiguration: Sendable, Equatable {
         }
         d.type = type
         if let eagerness = try t.optionalString("eagerness") {
-            guard ["low", "medium", "high", "auto"].contains(eagerness) else { throw .invalidValue(t.path("eagerness"), "expected low, medium, high or auto") }
+            guard let value = SemanticEndOfTurn.Eagerness(rawValue: eagerness) else {
+                throw .invalidValue(t.path("eagerness"), "expected low, medium, high or auto")
+            }
+            d.eagerness = value
         }
         if t.has("idle_timeout_ms") {
             if let ms = try t.optionalInt("idle_timeout_ms") {
@@ -162,7 +181,11 @@ public struct SessionConfiguration: Sendable, Equatable {
                 "silence_duration_ms": t.vad.silenceDurationMs, "create_response": t.createResponse,
                 "interrupt_response": t.interruptResponse,
             ]
-            if t.type == "semantic_vad" { fields["eagerness"] = "auto" }
+            if t.semantic != nil {
+                // The API's semantic_vad object has no threshold or silence of its own.
+                fields = ["type": t.type, "eagerness": t.eagerness.rawValue, "create_response": t.createResponse,
+                          "interrupt_response": t.interruptResponse]
+            }
             if let ms = t.idleTimeoutMs { fields["idle_timeout_ms"] = ms }
             turn = fields
         }

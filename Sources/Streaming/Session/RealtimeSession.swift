@@ -149,6 +149,7 @@ public final class RealtimeSession: @unchecked Sendable {
                 }
             case let .transcribeAtPause(serial, audio, evidence): transcribeAtPause(serial, audio: audio, evidence: evidence)
             case .cancelTranscriptionAtPause(let serial): atPause.removeValue(forKey: serial)?.cancel()
+            case let .estimateEndOfTurn(serial, history): estimateEndOfTurn(serial, history)
             case .prepare(let history): prepare(history)
             case .stopPreparing: stopPreparing()
             case .startReply(let request): startReply(request)
@@ -191,6 +192,16 @@ public final class RealtimeSession: @unchecked Sendable {
         let flag = CancellationFlag()
         preparing = flag
         engineQueue.async { [context] in try? context.prepare(history, cancellation: flag) }
+    }
+
+    /// `semantic_vad`'s question to the reasoner, on the engine queue: ahead of the reply that
+    /// was started with the same words, which then finds them computed.
+    private func estimateEndOfTurn(_ serial: Int, _ history: ConversationHistory) {
+        engineQueue.async { [weak self, context] in
+            let probability = (try? context.endOfTurnProbability(history)) ?? nil
+            guard let self else { return }
+            queue.async { self.step(.endOfTurnEstimated(serial: serial, probability: probability)) }
+        }
     }
 
     private func stopPreparing() {

@@ -15,6 +15,9 @@ public enum SessionInput: Sendable {
     case transcribed(itemID: String, result: Result<Transcript, EngineError>, evidence: AcousticEvidence)
     /// The transcript of a turn up to a pause (`SessionAction.transcribeAtPause`).
     case transcribedAtPause(serial: Int, result: Result<Transcript, EngineError>, evidence: AcousticEvidence)
+    /// The reasoner's probability that the user's message ends at the pause (nil: the engine
+    /// cannot tell), for `SessionAction.estimateEndOfTurn`.
+    case endOfTurnEstimated(serial: Int, probability: Double?)
     case reply(ReplyID, ReplyEvent)
     /// Audio of a reply's clause, at the reply's output rate.
     case replyAudio(ReplyID, samples: [Float], clause: String, index: Int)
@@ -39,6 +42,10 @@ public enum SessionAction: Sendable {
     /// the prefix before the reset that follows); the result comes back as `.transcribedAtPause`.
     case transcribeAtPause(serial: Int, audio: [Float], evidence: AcousticEvidence)
     case cancelTranscriptionAtPause(serial: Int)
+    /// `semantic_vad`: ask the reasoner how likely the user's message (the last turn of the
+    /// history, as heard up to the pause) is to end there; the answer comes back as
+    /// `.endOfTurnEstimated`. Run before the reply started with it, which reuses the work.
+    case estimateEndOfTurn(serial: Int, ConversationHistory)
     /// Listen while thinking: the reasoner reads `history` ahead of the reply; a newer one, or
     /// `stopPreparing`, stops the one before.
     case prepare(ConversationHistory)

@@ -34,6 +34,29 @@ extension SessionMachine {
             case .resumed: resumed(into: &actions)
             }
         }
+        endTurnIfFinished(now: now, into: &actions)
+    }
+
+    /// `semantic_vad`: the turn ends as soon as the silence is as long as what was said asks
+    /// for (`SemanticEndOfTurn`); the detector's own end, at the longest silence, is the bound.
+    mutating func endTurnIfFinished(now: ContinuousClock.Instant, into actions: inout [SessionAction]) {
+        guard let semantic = configuration.turnDetection?.semantic, turnItemID != nil, vad.inSpeech,
+              vad.silenceMs >= vad.parameters.pauseMs else { return }
+        var completeness: Double?
+        if let pending = speculation, !pending.reasonerEstimatePending, let evidence = pending.endOfTurn {
+            completeness = SemanticEndOfTurn.completeness(evidence)
+        }
+        guard vad.silenceMs >= semantic.requiredSilenceMs(completeness: completeness),
+              case .speechStopped(let sample)? = vad.endTurn() else { return }
+        speechStopped(at: sample, now: now, into: &actions)
+    }
+
+    mutating func endOfTurnEstimated(_ serial: Int, _ probability: Double?, now: ContinuousClock.Instant, into actions: inout [SessionAction]) {
+        guard var pending = speculation, pending.serial == serial, pending.reasonerEstimatePending else { return }
+        pending.reasonerEstimatePending = false
+        pending.endOfTurn?.reasonerProbability = probability
+        speculation = pending
+        endTurnIfFinished(now: now, into: &actions)
     }
 
     mutating func speechStarted(at sample: Int, now: ContinuousClock.Instant, into actions: inout [SessionAction]) {
@@ -110,9 +133,16 @@ extension SessionMachine {
         }
         if case .success(let transcript) = result {
             let text = transcript.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            if configuration.turnDetection?.semantic != nil {
+                pending.endOfTurn = SemanticEndOfTurn.Evidence(text: text, finalPitchSlope: evidence.finalPitchSlopeHzPerSecond)
+            }
             if !text.isEmpty {
                 var upcoming = history
                 upcoming.appendUser(text)
+                if pending.endOfTurn != nil {
+                    pending.reasonerEstimatePending = true
+                    actions.append(.estimateEndOfTurn(serial: serial, upcoming))
+                }
                 pending.replyID = startReply(conversation: upcoming, evidence: evidence.summary, reference: now,
                                              transcriptFinal: now, held: true, previousItemID: pending.itemID,
                                              audio: hearsAudio ? Array(turn.samples.prefix(pending.covered)) : nil, into: &actions)
@@ -120,6 +150,7 @@ extension SessionMachine {
             }
         }
         speculation = pending
+        endTurnIfFinished(now: now, into: &actions)
     }
 
     /// Speech again before the turn's end was confirmed: what was started at the pause is

@@ -78,6 +78,10 @@ public struct SessionMachine: Sendable {
         var confirmedAt: ContinuousClock.Instant?
         /// When the pause was heard (its transcription started).
         var pausedAt: ContinuousClock.Instant
+        /// `semantic_vad`: what the words up to the pause say about the turn being over, and
+        /// whether the reasoner's estimate is still to come (the decision waits for it).
+        var endOfTurn: SemanticEndOfTurn.Evidence?
+        var reasonerEstimatePending = false
     }
 
     public init(sessionID: String, configuration: SessionConfiguration = SessionConfiguration(), extensions: Set<ProtocolExtension> = [],
@@ -89,7 +93,7 @@ public struct SessionMachine: Sendable {
         self.supportsTools = supportsTools
         self.engineName = engineName
         self.server = server
-        vad = VoiceActivityDetector(parameters: configuration.turnDetection?.vad ?? .init())
+        vad = VoiceActivityDetector(parameters: configuration.turnDetection?.detectorParameters ?? .init())
         history = ConversationHistory(system: configuration.instructions, tokenBudget: configuration.historyTokens,
                                       reservedForReply: configuration.replyTokens)
     }
@@ -123,6 +127,7 @@ public struct SessionMachine: Sendable {
         case .transportError(let error): actions.append(.output(.event(.error(error))))
         case .partial(let hypothesis): partial(hypothesis, into: &actions)
         case .transcribedAtPause(let serial, let result, let evidence): transcribedAtPause(serial, result, evidence, now: now, into: &actions)
+        case .endOfTurnEstimated(let serial, let probability): endOfTurnEstimated(serial, probability, now: now, into: &actions)
         case .reply(let id, let event): replyEvent(event, of: id, now: now, into: &actions)
         case .replyAudio(let id, let samples, let clause, let index): replyAudio(samples, clause: clause, index: index, of: id, now: now, into: &actions)
         case .close, .replyEnded, .transcribed: break
@@ -165,7 +170,9 @@ public struct SessionMachine: Sendable {
             e.eventID = eventID
             return fail(e, into: &actions)
         }
-        if next.turnDetection?.vad != configuration.turnDetection?.vad { vad.parameters = next.turnDetection?.vad ?? .init() }
+        if next.turnDetection?.detectorParameters != configuration.turnDetection?.detectorParameters {
+            vad.parameters = next.turnDetection?.detectorParameters ?? .init()
+        }
         if !next.tools.isEmpty, !supportsTools {
             fail(Self.toolsUnsupported(engineName, eventID: eventID), into: &actions)
             next.tools = []

@@ -104,6 +104,19 @@ public struct VoiceActivityDetector: Sendable {
         }
     }
 
+    /// Silence since the last speech of the turn in progress, ms (0 outside a turn).
+    public var silenceMs: Int { inSpeech ? silenceRun * 1000 * Self.hop / Self.sampleRate : 0 }
+
+    /// Ends the turn in progress at its last speech, before `silenceDurationMs` (the session
+    /// decided the turn is over: `semantic_vad`).
+    public mutating func endTurn() -> Event? {
+        guard inSpeech else { return nil }
+        inSpeech = false
+        speechRun = 0
+        silenceRun = 0
+        return .speechStopped(sample: lastSpeechEnd)
+    }
+
     /// Forgets the current turn (the session cleared its buffer); the noise floor is kept.
     public mutating func reset() {
         inSpeech = false
