@@ -59,9 +59,10 @@ struct SessionDriver: Sendable {
                         case .binary(let buffer): recorder.receive(binary: Array(buffer.readableBytesView))
                         }
                     }
-                    recorder.connectionClosed("connection_closed")
+                    if !Task.isCancelled { recorder.connectionClosed("connection_closed") }
                 } catch {
-                    recorder.connectionClosed("connection_lost: \(Self.describe(error))")
+                    // Cancelled: this side closed the connection, and the next may be open already.
+                    if !Task.isCancelled { recorder.connectionClosed("connection_lost: \(Self.describe(error))") }
                 }
             }
             defer { reader.cancel() }
@@ -127,8 +128,9 @@ struct SessionDriver: Sendable {
         onTurnIfFinished(turn)
         if let interrupted { onTurnIfFinished(interrupted) }
         // A listener hears the reply out before speaking again (unless barging in): the next
-        // utterance starts once the reply has played, then after a pause.
-        if recorder.isFinished(turn), let end = recorder.playbackEnd(turn), end > recorder.now {
+        // utterance starts once the reply has played, then after a pause. With a session per
+        // utterance nobody will speak in this one again.
+        if !settings.sessionPerUtterance, recorder.isFinished(turn), let end = recorder.playbackEnd(turn), end > recorder.now {
             try await Task.sleep(for: .microseconds(Int((end - recorder.now) * 1e6)))
         }
         try await Task.sleep(for: .milliseconds(Int(settings.pauseBetweenTurns * 1000)))

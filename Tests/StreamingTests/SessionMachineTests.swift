@@ -183,6 +183,27 @@ import AudioIO
         #expect(h.events("input_audio_buffer.speech_started").count == 1)
     }
 
+    /// A short answer can be generated and voiced before the turn's end is confirmed (on a fast
+    /// machine): it still reaches the client whole, in order, once the end is confirmed.
+    @Test func aHeldReplyThatEndsBeforeTheTurnIsConfirmedStillGoesOut() {
+        var h = Harness()
+        h.silence(0.5)
+        h.speech(1.0)
+        h.silence(0.2)
+        let serial = try! #require(h.pauseTranscriptions.first)
+        h.handle(.transcribedAtPause(serial: serial, result: Self.transcript("Name a black cat."), evidence: Self.quiet()))
+        let reply = try! #require(h.replyRequests.first)
+        h.handle(.reply(reply.id, .answer("Midnight.")))
+        h.handle(.replyAudio(reply.id, samples: [Float](repeating: 0.1, count: 2_400), clause: "Midnight.", index: 0))
+        h.handle(.replyEnded(reply.id, ReplyOutcome(status: .completed), failure: nil))
+        #expect(!h.sent.contains("response.created") && !h.sent.contains("response.done"), "nothing before the end is confirmed: \(h.sent)")
+        h.silence(0.5)
+        let order = h.sent.filter { ["response.created", "audio", "response.done"].contains($0) }
+        #expect(order == ["response.created", "audio", "response.done"], "\(h.sent)")
+        #expect(h.lastResponse?.status == .completed)
+        #expect(h.machine.history.turns.map(\.content) == ["Name a black cat.", "Midnight."])
+    }
+
     @Test func theTranscriptMayArriveAfterTheTurnIsConfirmed() {
         var h = Harness()
         h.silence(0.5)

@@ -27,6 +27,9 @@ struct ReplyState: Sendable {
     /// A speculative reply keeps its output here until the turn's end is confirmed.
     var held = false
     var heldOutputs: [SessionOutput] = []
+    /// How a held reply ended, if it ended before it was released (a short answer, generated
+    /// and voiced before the turn's end was confirmed): it ends for the client once released.
+    var endedWhileHeld: (outcome: ReplyOutcome, failure: String?)?
     /// When held output was released (the reply was started speculatively at a pause): the
     /// client's audio starts then, not at `firstAudio`.
     private(set) var releasedAt: ContinuousClock.Instant?

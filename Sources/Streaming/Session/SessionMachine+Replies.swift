@@ -92,6 +92,9 @@ extension SessionMachine {
         if !state.outOfBand { lastItemID = state.itemID }
         reply = state
         actions += outputs.map { .output($0) }
+        if let (outcome, failure) = state.endedWhileHeld {
+            replyEnded(state.id, outcome: outcome, failure: failure, now: reference, into: &actions)
+        }
     }
 
     /// Drops a held reply without a trace.
@@ -158,6 +161,11 @@ extension SessionMachine {
 
     mutating func replyEnded(_ id: ReplyID, outcome: ReplyOutcome, failure: String?, now: ContinuousClock.Instant, into actions: inout [SessionAction]) {
         guard let state = reply, state.id == id else { return }
+        if state.held {
+            // Not the client's yet: it ends when released (or is dropped unseen).
+            reply?.endedWhileHeld = (outcome, failure)
+            return
+        }
         if outcome.status == .completed, failure == nil {
             let spoken = state.answer.trimmingCharacters(in: .whitespacesAndNewlines)
             if !spoken.isEmpty, !state.outOfBand { history.appendAssistant(spoken, itemID: state.itemID) }
