@@ -28,10 +28,13 @@ public struct SessionConfiguration: Sendable, Equatable {
 
         /// What the voice activity detector is given: with `semantic_vad` its own end of turn
         /// is only the bound (the longest silence); the session ends the turn sooner when the
-        /// words say it is finished.
+        /// words say it is finished, so the pause that starts their transcription comes sooner too.
         public var detectorParameters: VoiceActivityDetector.Parameters {
             var p = vad
-            if let semantic { p.silenceDurationMs = semantic.bounds.longest }
+            if let semantic {
+                p.silenceDurationMs = semantic.bounds.longest
+                p.pauseMs = SemanticEndOfTurn.pauseMs
+            }
             return p
         }
     }
