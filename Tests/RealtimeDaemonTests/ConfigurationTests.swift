@@ -104,6 +104,19 @@ import Testing
         }
     }
 
+    @Test func turnDetectionIsEveryConversationsDefault() throws {
+        let loader = ConfigurationLoader(environment: [:])
+        let defaults = try DaemonConfiguration(loader.load(file: nil, overrides: [])).sessionDefaults
+        #expect(defaults.turnDetection?.type == "semantic_vad" && defaults.turnDetection?.eagerness == .auto)
+        let server = try DaemonConfiguration(loader.load(file: nil, overrides: ["turn.detection=server_vad"])).localLoopDefaults
+        #expect(server.turnDetection?.semantic == nil && server.turnDetection?.detectorParameters.silenceDurationMs == 450)
+        let eager = try DaemonConfiguration(loader.load(file: nil, overrides: ["turn.eagerness=high"])).sessionDefaults
+        #expect(eager.turnDetection?.semantic?.bounds.longest == 700)
+        for bad in ["turn.detection=semantic", "turn.eagerness=eager"] {
+            #expect(throws: ConfigurationError.self) { try DaemonConfiguration(loader.load(file: nil, overrides: [bad])) }
+        }
+    }
+
     @Test func badFilesAreErrors() throws {
         #expect(throws: ConfigurationError.self) { try ConfigurationLoader(environment: [:]).load(file: "/nonexistent.yaml", overrides: []) }
         let broken = try Self.writeYAML("audio: [unclosed\n")

@@ -1,4 +1,5 @@
 import Engine
+import Streaming
 import RemoteEngine
 /// One setting of the daemon: its name in the configuration file, the environment variable that
 /// overrides it, its default and what it means. `ConfigKey.all` is the single list that the
@@ -100,6 +101,12 @@ extension ConfigKey {
         kind: .integer(10...604_800), help: "A session with no message from its client for this long is closed (its slot freed).")
     static let maxMessageKB = ConfigKey(name: "server.max_message_kb", defaultValue: "1024",
         kind: .integer(1...65_536), help: "Largest WebSocket message accepted, in KiB; a larger one is answered with an error and dropped.")
+    static let turnDetection = ConfigKey(name: "turn.detection", defaultValue: "semantic_vad",
+        kind: .choice(["semantic_vad", "server_vad"]),
+        help: "How the end of the user's turn is found (the local loop, and WebSocket sessions until they set their own): semantic_vad (the silence needed follows what was said: ~200 ms after a finished sentence, up to 1.2 s after an unfinished one) or server_vad (450 ms of silence, always).")
+    static let turnEagerness = ConfigKey(name: "turn.eagerness", defaultValue: "auto",
+        kind: .choice(SemanticEndOfTurn.Eagerness.allCases.map(\.rawValue)),
+        help: "semantic_vad's eagerness: high (150 ms to 0.7 s of silence), medium or auto (200 ms to 1.2 s), low (300 ms to 1.5 s).")
     static let replyMode = ConfigKey(name: "reply.mode", defaultValue: "speak_first",
         kind: .choice(ReplyMode.allCases.map(\.rawValue)), help: "When replies start speaking relative to their thinking (sessions may change it).")
     static let thinkSegmentTokens = ConfigKey(name: "reply.think_segment_tokens", defaultValue: "8",
@@ -158,7 +165,7 @@ extension ConfigKey {
     static let all: [ConfigKey] = [
         logLevel, modelsDir, audioEnabled, captureDevice, playbackDevice, captureRate, playbackRate,
         periodMs, bufferPeriods, audioEcho, echoCanceller, newConversationAfter, alsaConfig, engineThreads, serverHost, serverPort, serverToken, serverTokenFile, allowedOrigins,
-        maxSessions, maxConnections, sessionIdleTimeout, maxMessageKB, replyMode, thinkSegmentTokens, responseSegmentTokens, maxReasoningTokens, repetitionPenalty, answerReadsThoughts,
+        maxSessions, maxConnections, sessionIdleTimeout, maxMessageKB, turnDetection, turnEagerness, replyMode, thinkSegmentTokens, responseSegmentTokens, maxReasoningTokens, repetitionPenalty, answerReadsThoughts,
         instructions, maxOutputTokens,
         replyEngine, remoteURL, remoteModel, remoteAPIKey, remoteInput, remoteConnectTimeout, remoteFirstTokenTimeout,
         remoteIdleTimeout, remoteMaxConcurrent, remoteRetries, remoteTemperature,

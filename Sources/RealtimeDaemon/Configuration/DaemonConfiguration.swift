@@ -24,6 +24,8 @@ struct DaemonConfiguration {
     var newConversationAfterSeconds: Double?
     var engineThreads: Int
     var server: ServerSettings
+    /// `turn.detection` and `turn.eagerness`.
+    var turnDetection: SessionConfiguration.TurnDetection
     var reply: ReplySettings
     /// `reply.instructions` and `reply.max_output_tokens`.
     var instructions: String
@@ -38,6 +40,7 @@ struct DaemonConfiguration {
     var sessionDefaults: SessionConfiguration {
         var defaults = SessionConfiguration()
         defaults.reply = reply
+        defaults.turnDetection = turnDetection
         defaults.instructions = instructions
         defaults.setMaxOutputTokens(maxOutputTokens)
         return defaults
@@ -136,6 +139,9 @@ struct DaemonConfiguration {
                 wyoming?.zeroconfName = name.isEmpty ? ZeroconfAnnouncement.defaultName() : name
             }
         }
+        turnDetection = SessionConfiguration.TurnDetection()
+        turnDetection.type = resolved.string(.turnDetection)
+        turnDetection.eagerness = SemanticEndOfTurn.Eagerness(rawValue: resolved.string(.turnEagerness)) ?? .auto
         reply = ReplySettings()
         reply.mode = ReplyMode(rawValue: resolved.string(.replyMode)) ?? .speakFirst
         reply.thinkSegmentTokens = resolved.integer(.thinkSegmentTokens)

@@ -115,7 +115,7 @@ extension WebPage {
         notice("");
         const format = state.format === "opus" ? { type: "audio/opus", rate: 48000 } : { type: "audio/pcm", rate: RATE };
         send({ type: "session.update", session: { type: "realtime", reasoning: { mode: $("mode").value },
-          audio: { input: { format, turn_detection: { type: "server_vad" } }, output: { format } } } });
+          audio: { input: { format }, output: { format } } } });  // the daemon's turn detection
       };
       ws.onmessage = (message) => {
         if (typeof message.data === "string") receive(JSON.parse(message.data));
