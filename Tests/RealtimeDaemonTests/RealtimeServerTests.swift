@@ -159,7 +159,9 @@ import TestSupport
             #expect(done[path: "response.status"] as? String == "cancelled")
             #expect(done[path: "response.status_details.reason"] as? String == "turn_detected")
             let events = client.events
-            let started = events.lastIndex { $0["type"] as? String == "input_audio_buffer.speech_started" } ?? 0
+            // The barge-in: the first speech after the story's audio began.
+            let storyAudio = events.firstIndex { $0["type"] as? String == "response.output_audio.delta" && $0["response_id"] as? String == id } ?? 0
+            let started = events[storyAudio...].firstIndex { $0["type"] as? String == "input_audio_buffer.speech_started" } ?? 0
             let cancelledAt = events.firstIndex { $0["type"] as? String == "response.done" && ($0[path: "response.id"] as? String) == id } ?? 0
             // The barge-in cancels the reply right away: its done follows speech_started with no audio in between.
             #expect(cancelledAt > started)
@@ -171,8 +173,11 @@ import TestSupport
             let written = events.filter { $0["type"] as? String == "response.output_audio_transcript.delta" && $0["response_id"] as? String == id }
                 .compactMap { $0["delta"] as? String }.joined()
             #expect(heard.count < written.count, "heard '\(heard)' of '\(written)'")
-            // The interruption is a new turn, answered in its turn.
-            let next = try await client.wait(for: "response.done", count: 2, timeout: Patience.reply(answerTokens: 24, reasoningTokens: 16))
+            // The interruption is a new turn, answered in its turn (semantic_vad may take "Stop," for
+            // a turn of its own, whose reply "that is enough" then interrupts in turn).
+            let next = try await client.wait(for: "response.done", timeout: Patience.reply(answerTokens: 24, reasoningTokens: 16)) {
+                $0[path: "response.id"] as? String != id && $0[path: "response.status"] as? String == "completed"
+            }
             #expect(next[path: "response.status"] as? String == "completed")
         }
         await server.stop()
@@ -281,7 +286,8 @@ import TestSupport
         }
     }
 
-    /// Defaults must not cut users off: a 400 ms pause in the middle of a question is one turn.
+    /// server_vad must not cut users off: a 400 ms pause in the middle of a question is one turn,
+    /// even where the words before it make a question of their own (semantic_vad ends such a turn).
     @Test func aPauseOf400msInAQuestionStaysOneTurn() async throws {
         let server = try await LiveServer.start()
         // Trimmed to the sound, so the gap between them is exactly the 400 ms of silence.
@@ -289,6 +295,8 @@ import TestSupport
         let second = trimSilence(try await LiveModels.question("in Paris today?"))
         try await RealtimeClient.session(server.url) { client in
             try await client.wait(for: "session.created")
+            try await client.send(["type": "session.update", "session": ["audio": ["input": ["turn_detection": ["type": "server_vad"]]]]])
+            try await client.wait(for: "session.updated")
             try await client.sendPCM(first + silence24k(0.4) + second + silence24k(1.5), speed: 1)
             let done = try await client.wait(for: "response.done")
             #expect(done[path: "response.status"] as? String == "completed")
@@ -296,6 +304,25 @@ import TestSupport
             #expect(client.events("input_audio_buffer.committed").count == 1)
             let transcript = client.events("conversation.item.input_audio_transcription.completed").first?["transcript"] as? String ?? ""
             #expect(transcript.lowercased().contains("weather") && transcript.lowercased().contains("paris"), "\(transcript)")
+        }
+        await server.stop()
+    }
+
+    /// The default, semantic_vad, waits through a long pause after words that cannot end a
+    /// sentence, and answers a finished one sooner than server_vad's 450 ms would.
+    @Test func semanticVADWaitsThroughAPauseInAnUnfinishedSentence() async throws {
+        let server = try await LiveServer.start()
+        let first = trimSilence(try await LiveModels.question("How far is it from Paris to"))
+        let second = trimSilence(try await LiveModels.question("Berlin?"))
+        try await RealtimeClient.session(server.url) { client in
+            let created = try await client.wait(for: "session.created")
+            #expect(created[path: "session.audio.input.turn_detection.type"] as? String == "semantic_vad")
+            try await client.sendPCM(first + silence24k(0.7) + second + silence24k(1.5), speed: 1)
+            let done = try await client.wait(for: "response.done")
+            #expect(done[path: "response.status"] as? String == "completed")
+            #expect(client.events("input_audio_buffer.committed").count == 1, "the 700 ms pause after \"to\" ended the turn")
+            let transcript = client.events("conversation.item.input_audio_transcription.completed").first?["transcript"] as? String ?? ""
+            #expect(transcript.lowercased().contains("paris") && transcript.lowercased().contains("berlin"), "\(transcript)")
         }
         await server.stop()
     }

@@ -63,12 +63,14 @@ import Testing
     }
 
     /// Runs `realtime-daemon` with `arguments` (or `executable` with its own arguments).
-    static func run(_ arguments: [String], environment: [String: String] = [:], executable: URL? = nil,
+    /// `removing`: variables of the test's own environment the child must not see.
+    static func run(_ arguments: [String], environment: [String: String] = [:], removing: [String] = [], executable: URL? = nil,
                     arguments executableArguments: [String]? = nil) throws -> (Process, Pipe) {
         let process = Process()
         process.executableURL = executable ?? binary
         process.arguments = executableArguments ?? arguments
         var env = ProcessInfo.processInfo.environment
+        for key in removing { env[key] = nil }
         for (k, v) in environment { env[k] = v }
         process.environment = env
         let errors = Pipe()
