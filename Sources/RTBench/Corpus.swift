@@ -81,16 +81,21 @@ enum Corpus {
                 if loaded[name] == nil { loaded[name] = try voice(name, modelsDirectory: modelsDirectory) }
                 let speaker = loaded[name]!
                 let audio = try speaker.synthesize(question, cancellation: nil)
-                // A little silence before the speech, as a microphone would have.
-                let padded = [Float](repeating: 0, count: speaker.sampleRate / 5) + audio
-                let stem = String(format: "%02d-", i + 1) + tag(name)
-                let wav = directory.appendingPathComponent(stem + ".wav")
-                try AudioFile.write(padded, sampleRate: speaker.sampleRate, to: wav.path)
-                try (question + "\n").write(to: directory.appendingPathComponent(stem + ".txt"), atomically: true, encoding: .utf8)
-                written.append(wav)
-                progress("\(wav.lastPathComponent)  \(String(format: "%.1f", Double(padded.count) / Double(speaker.sampleRate))) s  \(question)")
+                written.append(try save(audio, rate: speaker.sampleRate, text: question, stem: String(format: "%02d-", i + 1) + tag(name),
+                                        in: directory, progress: progress))
             }
         }
         return written
+    }
+
+    /// Writes one utterance as `stem.wav`, with a little silence before the speech as a
+    /// microphone would have, and its words as `stem.txt`; returns the audio file.
+    static func save(_ audio: [Float], rate: Int, text: String, stem: String, in directory: URL, progress: (String) -> Void) throws -> URL {
+        let padded = [Float](repeating: 0, count: rate / 5) + audio
+        let wav = directory.appendingPathComponent(stem + ".wav")
+        try AudioFile.write(padded, sampleRate: rate, to: wav.path)
+        try (text + "\n").write(to: directory.appendingPathComponent(stem + ".txt"), atomically: true, encoding: .utf8)
+        progress("\(wav.lastPathComponent)  \(String(format: "%.1f", Double(padded.count) / Double(rate))) s  \(text)")
+        return wav
     }
 }

@@ -60,10 +60,11 @@ extension RTBenchCommand {
             guard URL(string: url)?.scheme.map({ ["ws", "wss"].contains($0) }) == true else {
                 throw ValidationError("--url must be a ws:// or wss:// URL, such as ws://127.0.0.1:8765/v1/realtime")
             }
-            for t in turnDetections where t != .serverVAD && t != .semanticVAD {
-                throw ValidationError("unknown turn detection \(t.rawValue); use server_vad or semantic_vad")
+            let names = turnDetection.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            for name in names where ![RunSettings.TurnEnd.serverVAD, .semanticVAD].map(\.rawValue).contains(name) {
+                throw ValidationError("unknown turn detection \(name); use server_vad or semantic_vad")
             }
-            if turnDetections.isEmpty { throw ValidationError("unknown turn detection \(turnDetection); use server_vad or semantic_vad") }
+            if names.isEmpty { throw ValidationError("--turn-detection names no turn detection; use server_vad or semantic_vad") }
             if let eagerness, !["low", "medium", "high", "auto"].contains(eagerness) {
                 throw ValidationError("--eagerness must be low, medium, high or auto")
             }

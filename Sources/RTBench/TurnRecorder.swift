@@ -186,12 +186,9 @@ extension TurnRecorder.State {
             guard let turn = responseTurn(id) else { return }
             let timings = id.flatMap { serverTimings.removeValue(forKey: $0) }
             turns[turn].events.append(TurnEvent(.responseDone, at: t, detail: response?["status"] as? String ?? "unknown", serverTimingsMs: timings))
-            if let id, answersToPartOfATurn.remove(id) != nil {
-                if openResponse == id { openResponse = nil }
-                return
-            }
-            finished.insert(turn)
             if openResponse == id { openResponse = nil }
+            if let id, answersToPartOfATurn.remove(id) != nil { return }
+            finished.insert(turn)
         case "error":
             let code = (event["error"] as? [String: Any])?["code"] as? String ?? "error"
             recordOnTurnAtHand(TurnEvent(.error, at: t, detail: code))

@@ -63,13 +63,7 @@ enum TurnTakingCorpus {
         }
         var written: [URL] = []
         func save(_ audio: [Float], rate: Int, text: String, stem: String) throws {
-            // A little silence before the speech, as a microphone would have.
-            let padded = [Float](repeating: 0, count: rate / 5) + audio
-            let wav = directory.appendingPathComponent(stem + ".wav")
-            try AudioFile.write(padded, sampleRate: rate, to: wav.path)
-            try (text + "\n").write(to: directory.appendingPathComponent(stem + ".txt"), atomically: true, encoding: .utf8)
-            written.append(wav)
-            progress("\(wav.lastPathComponent)  \(String(format: "%.1f", Double(padded.count) / Double(rate))) s  \(text)")
+            written.append(try Corpus.save(audio, rate: rate, text: text, stem: stem, in: directory, progress: progress))
         }
         for (i, text) in complete.enumerated() {
             let voice = try speaker(i)

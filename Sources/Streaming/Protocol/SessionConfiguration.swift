@@ -179,15 +179,14 @@ public struct SessionConfiguration: Sendable, Equatable {
     public var json: [String: any Sendable] {
         var turn: any Sendable = NullValue.null
         if let t = turnDetection {
-            var fields: [String: any Sendable] = [
-                "type": t.type, "threshold": t.vad.threshold, "prefix_padding_ms": t.vad.prefixPaddingMs,
-                "silence_duration_ms": t.vad.silenceDurationMs, "create_response": t.createResponse,
-                "interrupt_response": t.interruptResponse,
-            ]
+            var fields: [String: any Sendable] = ["type": t.type, "create_response": t.createResponse, "interrupt_response": t.interruptResponse]
             if t.semantic != nil {
                 // The API's semantic_vad object has no threshold or silence of its own.
-                fields = ["type": t.type, "eagerness": t.eagerness.rawValue, "create_response": t.createResponse,
-                          "interrupt_response": t.interruptResponse]
+                fields["eagerness"] = t.eagerness.rawValue
+            } else {
+                fields["threshold"] = t.vad.threshold
+                fields["prefix_padding_ms"] = t.vad.prefixPaddingMs
+                fields["silence_duration_ms"] = t.vad.silenceDurationMs
             }
             if let ms = t.idleTimeoutMs { fields["idle_timeout_ms"] = ms }
             turn = fields

@@ -88,11 +88,7 @@ public struct VoiceActivityDetector: Sendable {
 
     /// Ends a turn in progress now (manual commit, or the stream closing).
     public mutating func flush() -> Event? {
-        guard inSpeech else { return nil }
-        inSpeech = false
-        speechRun = 0
-        silenceRun = 0
-        return .speechStopped(sample: max(lastSpeechEnd, position))
+        stopTurn(at: max(lastSpeechEnd, position))
     }
 
     /// Whether any hop of `samples` stands out of the noise by the speech margin (a soft last
@@ -110,11 +106,15 @@ public struct VoiceActivityDetector: Sendable {
     /// Ends the turn in progress at its last speech, before `silenceDurationMs` (the session
     /// decided the turn is over: `semantic_vad`).
     public mutating func endTurn() -> Event? {
+        stopTurn(at: lastSpeechEnd)
+    }
+
+    private mutating func stopTurn(at sample: Int) -> Event? {
         guard inSpeech else { return nil }
         inSpeech = false
         speechRun = 0
         silenceRun = 0
-        return .speechStopped(sample: lastSpeechEnd)
+        return .speechStopped(sample: sample)
     }
 
     /// Forgets the current turn (the session cleared its buffer); the noise floor is kept.
@@ -169,11 +169,7 @@ public struct VoiceActivityDetector: Sendable {
             if silenceRun * hopMs == max(hopMs, parameters.pauseMs / hopMs * hopMs), parameters.pauseMs < parameters.silenceDurationMs {
                 return .paused(sample: lastSpeechEnd)
             }
-            if silenceRun * hopMs >= parameters.silenceDurationMs {
-                inSpeech = false
-                speechRun = 0
-                return .speechStopped(sample: lastSpeechEnd)
-            }
+            if silenceRun * hopMs >= parameters.silenceDurationMs { return stopTurn(at: lastSpeechEnd) }
         }
         return nil
     }
