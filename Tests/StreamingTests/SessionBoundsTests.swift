@@ -8,8 +8,8 @@ import AudioIO
 @Suite struct SessionBoundsTests {
     @Test func heardTextTakesAnyNumberOfMilliseconds() {
         var run = ReplyState(id: "r", itemID: "i", previousItemID: nil, reference: .now, outputFormat: .pcm24k, mode: .speakFirst)
-        run.audioSent(24_000, clause: "The capital of France is Paris.", index: 0, at: .now)
-        run.audioSent(24_000, clause: "It lies on the Seine.", index: 1, at: .now)
+        run.audioProduced([Float](repeating: 0, count: 24_000), clause: "The capital of France is Paris.", index: 0, at: .now)
+        run.audioProduced([Float](repeating: 0, count: 24_000), clause: "It lies on the Seine.", index: 1, at: .now)
         #expect(run.heardText(untilMs: Int.max) == "The capital of France is Paris. It lies on the Seine.")
         #expect(run.heardText(untilMs: 500_000_000_000_000) == run.heardText(untilMs: 2_000))
         #expect(run.heardText(untilMs: -5).isEmpty)

@@ -29,11 +29,13 @@ import AudioIO
 
         mutating func advance(_ seconds: Double) { clock += .milliseconds(Int(seconds * 1000)) }
 
-        /// Audio in 20 ms frames, the clock following it.
+        /// Audio in 20 ms frames, the clock following it; paced reply audio is sent when due,
+        /// as the runner's timer does.
         mutating func audio(_ samples: [Float]) {
             for start in stride(from: 0, to: samples.count, by: 320) {
                 handle(.audio(Array(samples[start..<min(samples.count, start + 320)])))
                 advance(0.02)
+                if let due = machine.nextTick(after: clock), due <= clock { handle(.tick) }
             }
         }
 
@@ -274,7 +276,9 @@ import AudioIO
     }
 
     @Test func bargeInStopsTheReplyAndKeepsOnlyWhatWasHeard() {
-        var h = Harness()
+        var configuration = SessionConfiguration()
+        configuration.interruptions.falseInterruptionMs = 0  // any speech stops it (InterruptionTests: the pause first)
+        var h = Harness(configuration: configuration)
         h.silence(0.5)
         let id = Self.typedReply(&h, "Count to four.")
         h.handle(.reply(id, .answer("One two three four.")))
@@ -299,6 +303,7 @@ import AudioIO
         h.handle(.reply(id, .answer("Alpha beta gamma delta.")))
         h.handle(.replyAudio(id, samples: [Float](repeating: 0, count: 24_000), clause: "Alpha beta gamma delta.", index: 0))
         h.handle(.replyEnded(id, ReplyOutcome(status: .completed), failure: nil))
+        h.silence(0.6)  // paced: the last of it goes out
         let item = try! #require(h.lastResponse?.itemID)
         h.handle(.client(.truncate(itemID: item, contentIndex: 0, audioEndMs: 500), eventID: nil))
         #expect(h.machine.history.turns.last?.content == "Alpha beta")

@@ -107,6 +107,15 @@ extension ConfigKey {
     static let turnEagerness = ConfigKey(name: "turn.eagerness", defaultValue: "auto",
         kind: .choice(SemanticEndOfTurn.Eagerness.allCases.map(\.rawValue)),
         help: "semantic_vad's eagerness: high (150 ms to 0.7 s of silence), medium or auto (200 ms to 1.2 s), low (300 ms to 1.5 s).")
+    static let turnBackchannels = ConfigKey(name: "turn.backchannels", defaultValue: "on",
+        kind: .choice(["on", "off"]),
+        help: "on: a short acknowledgement said over a reply (\"mm-hmm\", \"yeah\", \"right\") lets it go on; off: any words over a reply stop it.")
+    static let falseInterruptionMs = ConfigKey(name: "turn.false_interruption_ms", defaultValue: "1000",
+        kind: .integer(0...10_000),
+        help: "Speech over a reply pauses it; if no words are heard in this long (a cough, a door), it resumes where it paused. 0: any speech over a reply stops it at once.")
+    static let audioLeadMs = ConfigKey(name: "reply.audio_lead_ms", defaultValue: "500",
+        kind: .integer(0...10_000),
+        help: "Reply audio is sent this far ahead of the client's playback (so a reply can pause and resume where it was heard); 0: all of it as soon as it is made.")
     static let replyMode = ConfigKey(name: "reply.mode", defaultValue: "speak_first",
         kind: .choice(ReplyMode.allCases.map(\.rawValue)), help: "When replies start speaking relative to their thinking (sessions may change it).")
     static let thinkSegmentTokens = ConfigKey(name: "reply.think_segment_tokens", defaultValue: "8",
@@ -165,7 +174,7 @@ extension ConfigKey {
     static let all: [ConfigKey] = [
         logLevel, modelsDir, audioEnabled, captureDevice, playbackDevice, captureRate, playbackRate,
         periodMs, bufferPeriods, audioEcho, echoCanceller, newConversationAfter, alsaConfig, engineThreads, serverHost, serverPort, serverToken, serverTokenFile, allowedOrigins,
-        maxSessions, maxConnections, sessionIdleTimeout, maxMessageKB, turnDetection, turnEagerness, replyMode, thinkSegmentTokens, responseSegmentTokens, maxReasoningTokens, repetitionPenalty, answerReadsThoughts,
+        maxSessions, maxConnections, sessionIdleTimeout, maxMessageKB, turnDetection, turnEagerness, turnBackchannels, falseInterruptionMs, audioLeadMs, replyMode, thinkSegmentTokens, responseSegmentTokens, maxReasoningTokens, repetitionPenalty, answerReadsThoughts,
         instructions, maxOutputTokens,
         replyEngine, remoteURL, remoteModel, remoteAPIKey, remoteInput, remoteConnectTimeout, remoteFirstTokenTimeout,
         remoteIdleTimeout, remoteMaxConcurrent, remoteRetries, remoteTemperature,

@@ -26,6 +26,10 @@ struct DaemonConfiguration {
     var server: ServerSettings
     /// `turn.detection` and `turn.eagerness`.
     var turnDetection: SessionConfiguration.TurnDetection
+    /// `turn.backchannels` and `turn.false_interruption_ms`.
+    var interruptions: InterruptionPolicy
+    /// `reply.audio_lead_ms`; nil: unpaced.
+    var audioLeadMs: Int?
     var reply: ReplySettings
     /// `reply.instructions` and `reply.max_output_tokens`.
     var instructions: String
@@ -41,6 +45,8 @@ struct DaemonConfiguration {
         var defaults = SessionConfiguration()
         defaults.reply = reply
         defaults.turnDetection = turnDetection
+        defaults.interruptions = interruptions
+        defaults.outputLeadMs = audioLeadMs
         defaults.instructions = instructions
         defaults.setMaxOutputTokens(maxOutputTokens)
         return defaults
@@ -142,6 +148,11 @@ struct DaemonConfiguration {
         turnDetection = SessionConfiguration.TurnDetection()
         turnDetection.type = resolved.string(.turnDetection)
         turnDetection.eagerness = SemanticEndOfTurn.Eagerness(rawValue: resolved.string(.turnEagerness)) ?? .auto
+        interruptions = InterruptionPolicy()
+        interruptions.keepsReplyOnBackchannel = resolved.string(.turnBackchannels) == "on"
+        interruptions.falseInterruptionMs = resolved.integer(.falseInterruptionMs)
+        let lead = resolved.integer(.audioLeadMs)
+        audioLeadMs = lead > 0 ? lead : nil
         reply = ReplySettings()
         reply.mode = ReplyMode(rawValue: resolved.string(.replyMode)) ?? .speakFirst
         reply.thinkSegmentTokens = resolved.integer(.thinkSegmentTokens)

@@ -200,21 +200,20 @@ final class AudioDevicesService: Service, @unchecked Sendable {
                 metrics.observe(event)
                 switch event {
                 case .speechStarted:
-                    // The user talks over the reply: a reply still being written is cancelled by
-                    // the session (and stopped at .responseDone); one written whole but still
-                    // playing is stopped here, and the history keeps what was played of it.
+                    // The user talks over the reply: the speaker stops now, and the session is
+                    // told where. It resumes the reply from there if the user only acknowledged
+                    // it or made a sound without words; else the history keeps what was played.
                     guard let playback = self.devices.withLock({ $0?.playback }), playback.ring.availableToRead > 0 else { break }
                     let unplayed = playback.ring.availableToRead + playback.status.delayFrames
                     playback.interrupt()
                     if let (itemID, played) = speaking.withLock({ $0.interrupted(unplayed: unplayed) }) {
                         let ms = played * 1000 / playback.sampleRate
                         sessionRef.withLock { $0 }?.handle(.truncate(itemID: itemID, contentIndex: 0, audioEndMs: ms))
-                        logger.info("reply interrupted", metadata: ["played_ms": "\(ms)"])
+                        logger.info("reply paused", metadata: ["played_ms": "\(ms)"])
                     }
                 case .transcriptionCompleted(_, let transcript, _):
                     logger.info("heard", metadata: ["transcript": "\(transcript)"])
                 case .responseDone(let summary):
-                    speaking.withLock { $0.done = true }
                     if summary.status == .cancelled { self.devices.withLock { $0?.playback.interrupt() } }  // barge-in: the speaker stops now
                     logger.info("replied", metadata: ["status": "\(summary.status.rawValue)", "said": "\(summary.spoken)"])
                 case .error(let error):
@@ -230,25 +229,23 @@ final class AudioDevicesService: Service, @unchecked Sendable {
     }
 }
 
-/// The reply item whose audio the speaker is playing, and how much of it was queued: what the
-/// history keeps when the user talks over a reply that was written whole.
+/// The reply item whose audio the speaker is playing, and how much of it was queued: where
+/// the user stopped it by talking over it (the session resumes a reply from there).
 struct SpeakerItem {
     var itemID: String?
     var samplesWritten = 0
-    /// The session has finished the reply (its own cancellation no longer applies).
-    var done = false
 
     mutating func wrote(_ count: Int, of item: String) {
         if item != itemID { self = SpeakerItem(itemID: item) }
         samplesWritten += count
     }
 
-    /// The item and the samples of it played, when it was complete and is cut off with
-    /// `unplayed` samples still queued; nil if the session handles it (still writing) or nothing plays.
+    /// The item and the samples of it played, when it is cut off with `unplayed` samples still
+    /// queued (nil: nothing plays). Audio written after this continues from the point played.
     mutating func interrupted(unplayed: Int) -> (String, Int)? {
-        defer { self = SpeakerItem() }
-        guard done, let itemID else { return nil }
-        return (itemID, max(0, samplesWritten - unplayed))
+        guard let itemID else { return nil }
+        samplesWritten = max(0, samplesWritten - unplayed)
+        return (itemID, samplesWritten)
     }
 }
 

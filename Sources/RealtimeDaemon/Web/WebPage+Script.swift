@@ -218,14 +218,17 @@ extension WebPage {
 
     // ---- Playback, with a small jitter buffer -------------------------------------------------
     function receiveOpus(packet) {
-      if (!state.reply || state.reply.stopped || state.decoder.state !== "configured") return;
+      if (!state.reply || state.decoder.state !== "configured") return;
       state.decoder.decode(new EncodedAudioChunk({ type: "key", timestamp: state.reply.opusTimestamp, data: packet }));
       state.reply.opusTimestamp += 20000;
     }
 
     function play(samples, rate) {
       const reply = state.reply;
-      if (!reply || reply.stopped || samples.length === 0) return;
+      if (!reply || samples.length === 0) return;
+      // Audio after a stop: the server resumed the reply (the words over it were only "mm-hmm",
+      // or none); it sends nothing more for a reply it stopped.
+      if (reply.stopped) { reply.stopped = false; if (reply.turn) { reply.turn.interruptedAfter = null; render(reply.turn); } }
       const buffer = state.ctx.createBuffer(1, samples.length, rate);
       buffer.copyToChannel(samples, 0);
       const node = state.ctx.createBufferSource();
@@ -248,7 +251,7 @@ extension WebPage {
     /// Milliseconds of the reply that have actually been heard.
     function playedMs(reply) {
       const now = state.ctx.currentTime;
-      return 1000 * reply.segments.reduce((sum, [start, duration]) => sum + Math.max(0, Math.min(duration, now - start)), 0);
+      return reply.heardBeforeStop + 1000 * reply.segments.reduce((sum, [start, duration]) => sum + Math.max(0, Math.min(duration, now - start)), 0);
     }
 
     function isPlaying() { return !!(state.reply && !state.reply.stopped && state.ctx && state.reply.playHead > state.ctx.currentTime); }
@@ -266,6 +269,11 @@ extension WebPage {
       const heard = playedMs(reply);
       reply.stopped = true;
       for (const node of reply.nodes) { try { node.stop(); } catch (e) { /* already ended */ } }
+      // If the server resumes the reply, it does so from here.
+      reply.heardBeforeStop = heard;
+      reply.segments = [];
+      reply.nodes = [];
+      reply.playHead = 0;
       if (bargeIn && reply.itemId) {
         send({ type: "conversation.item.truncate", item_id: reply.itemId, content_index: 0, audio_end_ms: Math.round(heard) });
         state.bargeIns.push({ playedMs: Math.round(heard), at: performance.now() });
@@ -304,7 +312,7 @@ extension WebPage {
           const turn = state.current && !state.current.responseId ? state.current : newTurn();
           turn.responseId = event.response.id;
           state.reply = { id: event.response.id, turn, itemId: null, nodes: [], segments: [], playHead: 0,
-                          receivedSeconds: 0, opusTimestamp: 0, stopped: false };
+                          receivedSeconds: 0, opusTimestamp: 0, stopped: false, heardBeforeStop: 0 };
           break;
         }
         case "rtd.response.reasoning.delta":

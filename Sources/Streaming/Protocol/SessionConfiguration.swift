@@ -77,6 +77,11 @@ public struct SessionConfiguration: Sendable, Equatable {
     /// model copies old replies it still reads. nil (WebSocket sessions): the client decides.
     public var newConversationAfterSeconds: Double?
     public var reply = ReplySettings()
+    /// What user speech over a reply does (pause, then stop or resume).
+    public var interruptions = InterruptionPolicy()
+    /// How far ahead of the client's playback reply audio is sent (`ReplyPlayback`); nil: all
+    /// of it as soon as it is made. Paced, a reply can pause and resume where it was heard.
+    public var outputLeadMs: Int? = 500
 
     public init() {}
 

@@ -30,6 +30,8 @@ public final class RealtimeSession: @unchecked Sendable {
     private var running: [ReplyID: (cancellation: CancellationFlag, speech: (any ReplySpeech)?)] = [:]
     /// Stops the reasoner's listen-while-thinking prefill in flight.
     private var preparing: CancellationFlag?
+    /// When a tick is already scheduled.
+    private var tickAt: ContinuousClock.Instant?
     /// Stops transcriptions started at pauses.
     private var atPause: [Int: CancellationFlag] = [:]
     /// Client input queued on `queue` and not yet handled, in bytes (the transport's back-pressure).
@@ -132,6 +134,19 @@ public final class RealtimeSession: @unchecked Sendable {
     /// One input through the machine, and its actions performed. On `queue` only.
     private func step(_ input: SessionInput) {
         perform(machine.handle(input, now: .now))
+        scheduleTick()
+    }
+
+    /// Comes back when the machine has audio to send at a later time (paced reply audio).
+    private func scheduleTick() {
+        let now = ContinuousClock.now
+        guard let due = machine.nextTick(after: now), tickAt.map({ due < $0 }) ?? true else { return }
+        tickAt = due
+        queue.asyncAfter(deadline: .now() + max(0, (due - now).seconds)) { [weak self] in
+            guard let self else { return }
+            if tickAt == due { tickAt = nil }
+            step(.tick)
+        }
     }
 
     // MARK: Actions

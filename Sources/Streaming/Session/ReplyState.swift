@@ -27,9 +27,12 @@ struct ReplyState: Sendable {
     /// A speculative reply keeps its output here until the turn's end is confirmed.
     var held = false
     var heldOutputs: [SessionOutput] = []
-    /// How a held reply ended, if it ended before it was released (a short answer, generated
-    /// and voiced before the turn's end was confirmed): it ends for the client once released.
-    var endedWhileHeld: (outcome: ReplyOutcome, failure: String?)?
+    /// How the reply's engine and voice ended, while the client had not yet had all of it: a
+    /// held reply (a short answer, generated and voiced before the turn's end was confirmed), or
+    /// audio still being paced out or paused. The reply ends for the client once all is out.
+    var engineEnded: (outcome: ReplyOutcome, failure: String?)?
+    /// The reply's audio and its playback by the client.
+    var playback: ReplyPlayback
     /// When held output was released (the reply was started speculatively at a pause): the
     /// client's audio starts then, not at `firstAudio`.
     private(set) var releasedAt: ContinuousClock.Instant?
@@ -40,12 +43,10 @@ struct ReplyState: Sendable {
     /// The clauses whose audio was sent, in order, with their length in output samples.
     private(set) var clauses: [(text: String, samples: Int)] = []
     private var lastClauseIndex = -1
-    private(set) var sentSamples = 0
-    private(set) var firstAudio: ContinuousClock.Instant?
-    var overloadReported = false
 
     init(id: ReplyID, itemID: String, previousItemID: String?, reference: ContinuousClock.Instant, outputFormat: AudioFormat, mode: ReplyMode,
-         modality: ServerEvent.Modality = .audio, outOfBand: Bool = false) {
+         modality: ServerEvent.Modality = .audio, outOfBand: Bool = false, leadMs: Int? = nil) {
+        playback = ReplyPlayback(rate: outputFormat.sampleRate, leadMs: leadMs)
         self.id = id
         self.itemID = itemID
         self.previousItemID = previousItemID
@@ -95,29 +96,27 @@ struct ReplyState: Sendable {
         self.reference = reference
         held = false
         releasedAt = instant
-        if firstAudio != nil { firstAudio = instant }
         defer { heldOutputs = [] }
         return heldOutputs
     }
 
     var wasSpeculative: Bool { releasedAt != nil }
 
-    mutating func audioSent(_ samples: Int, clause: String, index: Int, at instant: ContinuousClock.Instant) {
-        if firstAudio == nil { firstAudio = instant; mark("first_audio", at: instant) }
+    /// Audio of `clause` from the voice: kept for playback, and its words' place in it noted.
+    mutating func audioProduced(_ samples: [Float], clause: String, index: Int, at instant: ContinuousClock.Instant) {
+        mark("first_audio", at: instant)
         if index != lastClauseIndex || clauses.isEmpty {
             clauses.append((clause, 0))
             lastClauseIndex = index
         }
         if !clause.isEmpty { clauses[clauses.count - 1].text = clause }
-        clauses[clauses.count - 1].samples += samples
-        sentSamples += samples
+        clauses[clauses.count - 1].samples += samples.count
+        playback.append(samples)
     }
 
-    /// Milliseconds of audio the client can have played by `now`: what was sent, but no more
-    /// than the time since the first audio went out (clients play in real time).
+    /// Milliseconds of audio the client can have played by `now` (`ReplyPlayback`).
     func playedMs(at now: ContinuousClock.Instant) -> Int {
-        guard let first = firstAudio else { return 0 }
-        return min(audioMs, max(0, Int((now - first).seconds * 1000)))
+        playback.played(at: now) * 1000 / outputRate
     }
 
     /// The words spoken in the first `ms` of the reply's audio: whole clauses, then the share of
@@ -139,5 +138,5 @@ struct ReplyState: Sendable {
         return words.joined(separator: " ")
     }
 
-    var audioMs: Int { sentSamples * 1000 / outputRate }
+    var audioMs: Int { playback.producedMs }
 }

@@ -23,6 +23,8 @@ public enum SessionInput: Sendable {
     case replyAudio(ReplyID, samples: [Float], clause: String, index: Int)
     /// The reply's engine and voice are done; `failure` says what failed, if anything did.
     case replyEnded(ReplyID, ReplyOutcome, failure: String?)
+    /// Time passed: the reply's next audio may be due (`SessionMachine.nextTick`).
+    case tick
     case close
 }
 

@@ -46,7 +46,7 @@ extension SessionMachine {
         let modality = options.modality ?? configuration.outputModality
         var state = ReplyState(id: newID("resp"), itemID: newID("item"), previousItemID: previousItemID ?? lastItemID, reference: reference,
                                outputFormat: configuration.outputFormat, mode: configuration.reply.mode, modality: modality,
-                               outOfBand: options.outOfBand)
+                               outOfBand: options.outOfBand, leadMs: configuration.outputLeadMs)
         state.held = held
         state.metadata = options.metadata
         if let transcriptFinal { state.mark("transcript_final", at: transcriptFinal) }
@@ -92,9 +92,25 @@ extension SessionMachine {
         if !state.outOfBand { lastItemID = state.itemID }
         reply = state
         actions += outputs.map { .output($0) }
-        if let (outcome, failure) = state.endedWhileHeld {
-            replyEnded(state.id, outcome: outcome, failure: failure, now: reference, into: &actions)
+        deliverAudio(now: reference, into: &actions)
+    }
+
+    /// Sends the reply's audio that is due (`ReplyPlayback`), and ends the reply once its engine
+    /// has ended and the client has had all of it.
+    mutating func deliverAudio(now: ContinuousClock.Instant, into actions: inout [SessionAction]) {
+        guard var state = reply, !state.held else { return }
+        if let piece = state.playback.due(at: now) {
+            actions.append(.output(.audio(samples: Array(piece), format: state.outputFormat, part: state.part)))
         }
+        reply = state
+        guard let (outcome, failure) = state.engineEnded, state.playback.isDrained, !state.playback.isPaused else { return }
+        finishReply(outcome: outcome, failure: failure, now: now, into: &actions)
+    }
+
+    /// When the runner should come back (`SessionInput.tick`) to send the reply's next audio.
+    public func nextTick(after now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+        guard let reply, !reply.held else { return nil }
+        return reply.playback.nextDue(after: now)
     }
 
     /// Drops a held reply without a trace.
@@ -150,22 +166,25 @@ extension SessionMachine {
     mutating func replyAudio(_ samples: [Float], clause: String, index: Int, of id: ReplyID, now: ContinuousClock.Instant,
                              into actions: inout [SessionAction]) {
         guard var state = reply, state.id == id, !samples.isEmpty else { return }
-        let first = state.sentSamples == 0
-        state.audioSent(samples.count, clause: clause, index: index, at: now)
+        let first = state.audioMs == 0
+        state.audioProduced(samples, clause: clause, index: index, at: now)
         reply = state
         if first, !state.held, let late = state.timings["first_audio"], late > configuration.overloadedAfterMs {
             send(.event(.error(.overloaded(String(format: "the reply started %.0f ms after the turn ended (the limit is %.0f ms): this machine is serving more than it can at full speed", late, configuration.overloadedAfterMs)))), into: &actions)
         }
-        send(.audio(samples: samples, format: state.outputFormat, part: state.part), into: &actions)
+        deliverAudio(now: now, into: &actions)
     }
 
+    /// The reply's engine and voice are done. It ends for the client once it has had everything
+    /// (a held reply when released, paced audio when sent, a paused one when resumed).
     mutating func replyEnded(_ id: ReplyID, outcome: ReplyOutcome, failure: String?, now: ContinuousClock.Instant, into actions: inout [SessionAction]) {
-        guard let state = reply, state.id == id else { return }
-        if state.held {
-            // Not the client's yet: it ends when released (or is dropped unseen).
-            reply?.endedWhileHeld = (outcome, failure)
-            return
-        }
+        guard reply?.id == id else { return }
+        reply?.engineEnded = (outcome, failure)
+        deliverAudio(now: now, into: &actions)
+    }
+
+    mutating func finishReply(outcome: ReplyOutcome, failure: String?, now: ContinuousClock.Instant, into actions: inout [SessionAction]) {
+        guard let state = reply else { return }
         if outcome.status == .completed, failure == nil {
             let spoken = state.answer.trimmingCharacters(in: .whitespacesAndNewlines)
             if !spoken.isEmpty, !state.outOfBand { history.appendAssistant(spoken, itemID: state.itemID) }
@@ -251,6 +270,13 @@ extension SessionMachine {
     }
 
     mutating func truncate(itemID: String, audioEndMs: Int, eventID: String?, into actions: inout [SessionAction]) {
+        if var paused = reply, paused.itemID == itemID, paused.playback.isPaused, audioEndMs >= 0 {
+            // The client stopped playing when the user spoke over the reply: if the reply goes
+            // on, it goes on from here; if it stops, this is what was heard.
+            paused.playback.clientStopped(at: min(audioEndMs, paused.audioMs) * paused.outputRate / 1000)
+            reply = paused
+            return emit(.itemTruncated(itemID: itemID, audioEndMs: paused.playback.pausedAt.map { $0 * 1000 / paused.outputRate } ?? 0), into: &actions)
+        }
         guard let state = lastReply, state.itemID == itemID else {
             return fail(ProtocolError(code: "item_not_found", message: "no assistant item \(itemID.prefix(100)) to truncate", eventID: eventID), into: &actions)
         }

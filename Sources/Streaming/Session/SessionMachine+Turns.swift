@@ -74,10 +74,8 @@ extension SessionMachine {
         partialSent = ""
         actions += [.transcriberReset, .transcriberAppend(turn.samples)]
         emit(.speechStarted(itemID: itemID, audioStartMs: sample * 1000 / Self.sampleRate), into: &actions)
-        // Barge-in: the reply stops now (its audio, generation and synthesis).
-        if reply != nil, configuration.turnDetection?.interruptResponse ?? true {
-            cancelReply(reason: "turn_detected", now: now, into: &actions)
-        }
+        // Barge-in: the reply pauses now, and stops if the user is taking the turn.
+        if reply != nil { speechOverReply(itemID: itemID, sample: sample, now: now, into: &actions) }
     }
 
     /// `idle_timeout_ms` of silence after the last reply's audio: an empty turn is committed and
@@ -112,7 +110,7 @@ extension SessionMachine {
     /// streaming recogniser stops: its work would only compete for the cores; its settled
     /// words start the transcript), and the reasoner's prefill of the words heard stops too.
     mutating func paused(now: ContinuousClock.Instant, into actions: inout [SessionAction]) {
-        guard let itemID = turnItemID, speculation == nil, reply == nil, configuration.kind == .realtime,
+        guard let itemID = turnItemID, speculation == nil, reply == nil, interruption == nil, configuration.kind == .realtime,
               configuration.turnDetection?.createResponse ?? false,
               Double(turn.count) < Self.speculationLimitSeconds * Double(Self.sampleRate) else { return }
         counter += 1
@@ -209,8 +207,13 @@ extension SessionMachine {
         endTurn(itemID: itemID, createResponse: configuration.turnDetection?.createResponse ?? false, reference: now, into: &actions)
     }
 
-    mutating func clearBuffer(into actions: inout [SessionAction]) {
+    mutating func clearBuffer(now: ContinuousClock.Instant, into actions: inout [SessionAction]) {
         if let pending = speculation { dropSpeculation(pending, into: &actions) }
+        if interruption != nil {
+            // The speech over the reply is forgotten: the reply plays on.
+            interruption = nil
+            resumeReply(now: now, into: &actions)
+        }
         vad.reset()
         actions.append(.transcriberReset)
         turn = TurnAudio()
@@ -238,8 +241,9 @@ extension SessionMachine {
         actions += [.stopPreparing, .transcriberFinish(itemID: itemID, evidence: evidence)]
     }
 
-    mutating func partial(_ hypothesis: StreamingHypothesis, into actions: inout [SessionAction]) {
+    mutating func partial(_ hypothesis: StreamingHypothesis, now: ContinuousClock.Instant, into actions: inout [SessionAction]) {
         guard let itemID = turnItemID, !hypothesis.isFinal else { return }
+        if interruption != nil { interruptionHeard(hypothesis.text, now: now, into: &actions) }
         let text = hypothesis.confirmedText
         if text.count > partialSent.count, text.hasPrefix(partialSent) {
             emit(.transcriptionDelta(itemID: itemID, delta: String(text.dropFirst(partialSent.count))), into: &actions)
@@ -261,6 +265,11 @@ extension SessionMachine {
         guard !closed else { return }
         let pending = responseAfterTranscript
         responseAfterTranscript = nil
+        if settleInterruption(of: itemID, result, now: now, into: &actions) {
+            // Said over a reply that goes on: shown to the client, not answered, not in the history.
+            recordTranscript(result, itemID: itemID, joinsHistory: false, into: &actions)
+            return
+        }
         guard recordTranscript(result, itemID: itemID, into: &actions), let pending else { return }
         startReply(conversation: history, evidence: evidence.summary, options: pending.options, reference: pending.reference,
                    transcriptFinal: now, audio: turnAudioForReply, into: &actions)
@@ -269,7 +278,8 @@ extension SessionMachine {
     /// Tells the client the turn's final transcript (or that it failed) and adds its words to
     /// the history. False when there is nothing to answer (a failure, or silence and noise).
     @discardableResult
-    mutating func recordTranscript(_ result: Result<Transcript, EngineError>, itemID: String, into actions: inout [SessionAction]) -> Bool {
+    mutating func recordTranscript(_ result: Result<Transcript, EngineError>, itemID: String, joinsHistory: Bool = true,
+                                   into actions: inout [SessionAction]) -> Bool {
         switch result {
         case .failure(let error):
             emit(.transcriptionFailed(itemID: itemID, message: error.description), into: &actions)
@@ -279,7 +289,7 @@ extension SessionMachine {
             let text = transcript.text.trimmingCharacters(in: .whitespacesAndNewlines)
             emit(.transcriptionCompleted(itemID: itemID, transcript: text, audioSeconds: transcript.audioSeconds), into: &actions)
             emit(.itemDone(ConversationItem(id: itemID, kind: .userAudio(transcript: text)), previousItemID: nil), into: &actions)
-            guard !text.isEmpty else { return false }
+            guard !text.isEmpty, joinsHistory else { return false }
             history.appendUser(text, itemID: itemID)
             spokenItems.insert(itemID)
             if spokenItems.count > ConversationHistory.maximumTurns { spokenItems = spokenItems.filter { history.message(itemID: $0) != nil } }

@@ -45,6 +45,8 @@ public struct SessionMachine: Sendable {
     var lastReply: ReplyState?
     /// A reply started at a pause, before the turn's end is certain.
     var speculation: Speculation?
+    /// The user's turn that began over a reply, until its words show whether it takes the turn.
+    var interruption: Interruption?
     /// The last item shown to the client (`previous_item_id` of the next).
     var lastItemID: String?
     /// Where the silence after the last reply's audio began, in received samples (for
@@ -64,6 +66,13 @@ public struct SessionMachine: Sendable {
     struct PendingResponse: Sendable {
         var options = ResponseOptions()
         var reference: ContinuousClock.Instant
+    }
+
+    /// Speech over a reply, not yet known to be a new turn (`SessionMachine+Interruptions`).
+    struct Interruption: Sendable {
+        let itemID: String
+        /// Where it began, in received samples.
+        let startSample: Int
     }
 
     /// What was started at a pause: the turn's transcript, then a reply held back.
@@ -125,7 +134,8 @@ public struct SessionMachine: Sendable {
         case .audio(let samples): receive(samples, now: now, into: &actions)
         case .client(let event, let eventID): client(event, eventID: eventID, now: now, into: &actions)
         case .transportError(let error): actions.append(.output(.event(.error(error))))
-        case .partial(let hypothesis): partial(hypothesis, into: &actions)
+        case .partial(let hypothesis): partial(hypothesis, now: now, into: &actions)
+        case .tick: deliverAudio(now: now, into: &actions)
         case .transcribedAtPause(let serial, let result, let evidence): transcribedAtPause(serial, result, evidence, now: now, into: &actions)
         case .endOfTurnEstimated(let serial, let probability): endOfTurnEstimated(serial, probability, now: now, into: &actions)
         case .reply(let id, let event): replyEvent(event, of: id, now: now, into: &actions)
@@ -145,7 +155,7 @@ public struct SessionMachine: Sendable {
             fail(.invalidValue("audio", "input_audio_buffer.append is for audio/pcm sessions; this session's input is audio/opus (binary frames)",
                                eventID: eventID), into: &actions)
         case .commitAudio: commit(eventID: eventID, now: now, into: &actions)
-        case .clearAudio: clearBuffer(into: &actions)
+        case .clearAudio: clearBuffer(now: now, into: &actions)
         case let .createItem(item, previous): createItem(item, previousItemID: previous, eventID: eventID, into: &actions)
         case .retrieveItem(let itemID): retrieveItem(itemID, eventID: eventID, into: &actions)
         case .deleteItem(let itemID): deleteItem(itemID, eventID: eventID, into: &actions)
