@@ -13,6 +13,9 @@ struct TurnMetrics: Codable, Equatable, Sendable {
     var gapTotalMs: Double
     /// After a barge-in: how long reply audio kept arriving.
     var bargeInStopMs: Double?
+    /// After a barge-in: when the server said it heard the user (`speech_started`), which is when
+    /// a client stops playing the reply (and the server stops sending it).
+    var bargeInNoticedMs: Double?
     /// After a barge-in: when the server ended the reply (`response.done`, status cancelled).
     /// Servers send audio ahead of playback, so this, not the last packet, shows how fast the
     /// server noticed the user talking over it.
@@ -49,6 +52,7 @@ struct TurnMetrics: Codable, Equatable, Sendable {
         if let bargeIn {
             let lastAudio = audio.last { $0.time >= bargeIn }?.time ?? bargeIn
             bargeInStopMs = (lastAudio - bargeIn) * 1000
+            bargeInNoticedMs = events.first { $0.kind == .bargeInNoticed && $0.time >= bargeIn }.map { ($0.time - bargeIn) * 1000 }
         }
         let done = events.last { $0.kind == .responseDone }
         if let bargeIn, let done, done.detail == "cancelled", done.time >= bargeIn {
@@ -62,7 +66,7 @@ struct TurnMetrics: Codable, Equatable, Sendable {
 
     /// The latency metrics by name, for tables, plots and comparisons.
     static let latencyNames = ["first_packet_ms", "first_partial_ms", "final_transcript_ms", "first_reasoning_ms",
-                               "first_answer_ms", "barge_in_stop_ms", "barge_in_cancel_ms", "gap_total_ms"]
+                               "first_answer_ms", "barge_in_noticed_ms", "barge_in_stop_ms", "barge_in_cancel_ms", "gap_total_ms"]
 
     func value(_ name: String) -> Double? {
         switch name {
@@ -71,6 +75,7 @@ struct TurnMetrics: Codable, Equatable, Sendable {
         case "final_transcript_ms": return finalTranscriptMs
         case "first_reasoning_ms": return firstReasoningMs
         case "first_answer_ms": return firstAnswerMs
+        case "barge_in_noticed_ms": return bargeInNoticedMs
         case "barge_in_stop_ms": return bargeInStopMs
         case "barge_in_cancel_ms": return bargeInCancelMs
         case "gap_total_ms": return gapTotalMs

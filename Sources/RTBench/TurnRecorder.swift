@@ -17,6 +17,8 @@ final class TurnRecorder: Sendable {
         var current: Int?
         /// Turns whose speech has ended and whose response has not yet been created, in order.
         var awaitingResponse: [Int] = []
+        /// The turn whose reply the user is talking over, until the server says it heard them.
+        var bargeInUnnoticed: Int?
         var turnOfItem: [String: Int] = [:]
         var turnOfResponse: [String: Int] = [:]
         /// The reply in progress: where Opus frames go.
@@ -78,7 +80,10 @@ final class TurnRecorder: Sendable {
         }
     }
 
-    func bargeIn(_ turn: Int) { add(.bargeIn, turn: turn) }
+    func bargeIn(_ turn: Int) {
+        add(.bargeIn, turn: turn)
+        state.withLock { $0.bargeInUnnoticed = turn }
+    }
 
     /// The turn failed on the client's side (connect refused, timeout); it is finished.
     func fail(_ turn: Int, _ reason: String) {
@@ -141,6 +146,10 @@ extension TurnRecorder.State {
         switch type {
         case "input_audio_buffer.speech_started":
             if let itemID, let current { turnOfItem[itemID] = current }
+            if let interrupted = bargeInUnnoticed {
+                turns[interrupted].events.append(TurnEvent(.bargeInNoticed, at: t))
+                bargeInUnnoticed = nil
+            }
         case "input_audio_buffer.speech_stopped":
             userTurn(itemID).map { turns[$0].events.append(TurnEvent(.turnEnded, at: t)) }
         case "conversation.item.input_audio_transcription.delta":

@@ -18,6 +18,8 @@ struct TurnEvent: Codable, Equatable, Sendable {
         case audio
         /// The client started speaking over the reply.
         case bargeIn = "barge_in"
+        /// The server said it heard the user talking over the reply (`speech_started`): a client stops playing then.
+        case bargeInNoticed = "barge_in_noticed"
         case responseDone = "response_done"
         case error
     }

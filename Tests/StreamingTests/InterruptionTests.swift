@@ -21,8 +21,9 @@ import AudioIO
         h.actions.flatMap { action -> [Float] in if case .output(.audio(let samples, _, _)) = action { samples } else { [] } }
     }
 
-    static func partial(_ text: String) -> SessionInput {
-        .partial(StreamingHypothesis(confirmedText: "", tentativeText: text, confirmedTokens: [], audioSeconds: 1, runSeconds: 0.1, isFinal: false))
+    static func partial(_ text: String, confirmed: Bool = true) -> SessionInput {
+        .partial(StreamingHypothesis(confirmedText: confirmed ? text : "", tentativeText: confirmed ? "" : text, confirmedTokens: [],
+                                     audioSeconds: 1, runSeconds: 0.1, isFinal: false))
     }
 
     /// A typed question, and a reply to it of `seconds` of audio, all made at once.
@@ -71,6 +72,8 @@ import AudioIO
         let sentAtPause = Self.audioSent(h).count
         h.speech(0.5)
         #expect(Self.audioSent(h).count == sentAtPause, "no audio while paused")
+        h.handle(Self.partial("Wait, what", confirmed: false))
+        #expect(h.stoppedReplies.isEmpty, "tentative words may still change")
         h.handle(Self.partial("Wait, what"))
         #expect(h.stoppedReplies == [id])
         let done = try! #require(h.lastResponse)

@@ -16,18 +16,19 @@ extension SessionMachine {
         reply = state
     }
 
-    /// The streaming recogniser's words so far in a turn spoken over a reply: words that take
-    /// the turn stop the reply now; none after `falseInterruptionMs` of speech let it play on.
-    mutating func interruptionHeard(_ text: String, now: ContinuousClock.Instant, into actions: inout [SessionAction]) {
+    /// The streaming recogniser's words so far in a turn spoken over a reply: settled words that
+    /// take the turn stop the reply now (tentative ones may be half a word: "Oh" becoming "Okay";
+    /// the audio is paused meanwhile anyway); no words at all after `falseInterruptionMs` of
+    /// speech let it play on.
+    mutating func interruptionHeard(_ hypothesis: StreamingHypothesis, now: ContinuousClock.Instant, into actions: inout [SessionAction]) {
         guard let interruption, interruption.itemID == turnItemID, reply != nil else { return }
-        switch configuration.interruptions.verdict(text) {
-        case .takesTurn:
+        let policy = configuration.interruptions
+        if policy.verdict(hypothesis.confirmedText) == .takesTurn {
             self.interruption = nil
             cancelReply(reason: "turn_detected", now: now, into: &actions)
-        case .noWords where (receivedSamples - interruption.startSample) * 1000 / Self.sampleRate >= configuration.interruptions.falseInterruptionMs:
+        } else if policy.verdict(hypothesis.text) == .noWords,
+                  (receivedSamples - interruption.startSample) * 1000 / Self.sampleRate >= policy.falseInterruptionMs {
             resumeReply(now: now, into: &actions)
-        case .noWords, .backchannel:
-            break  // the end of the turn decides
         }
     }
 

@@ -243,7 +243,7 @@ extension SessionMachine {
 
     mutating func partial(_ hypothesis: StreamingHypothesis, now: ContinuousClock.Instant, into actions: inout [SessionAction]) {
         guard let itemID = turnItemID, !hypothesis.isFinal else { return }
-        if interruption != nil { interruptionHeard(hypothesis.text, now: now, into: &actions) }
+        if interruption != nil { interruptionHeard(hypothesis, now: now, into: &actions) }
         let text = hypothesis.confirmedText
         if text.count > partialSent.count, text.hasPrefix(partialSent) {
             emit(.transcriptionDelta(itemID: itemID, delta: String(text.dropFirst(partialSent.count))), into: &actions)
