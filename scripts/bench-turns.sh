@@ -6,23 +6,30 @@
 # inside, spoken by Piper and espeak-ng at several speeds). Every utterance gets a fresh session
 # (no history), speak_first, Opus on the wire.
 #
-#   scripts/bench-turns.sh [--detectors server_vad,semantic_vad] [--eagerness auto] [--out DIR]
+# Then interruptions: rtbench's spoken questions in one session, each spoken over the reply to
+# the one before 1.5 s after its first audio (barge_in_noticed_ms: from the first sample of
+# the interrupting speech sent to speech_started received, when a client stops playing;
+# barge_in_cancel_ms: to the reply's response.done, cancelled once the words are known).
+#
+#   scripts/bench-turns.sh [--detectors server_vad,semantic_vad] [--eagerness auto] [--no-barge-in] [--out DIR]
 #
 # Prints rtbench's table (first packet and the other latencies per detector), the turns cut
 # early (ended at a pause inside, before the last word) for each kind of utterance, and the
-# first packet on the complete ones. DIR (default: a new directory under /tmp) keeps the
-# corpus and the reports. About 12 minutes on 2 cores.
+# first packet on the complete ones; then the barge-in table. DIR (default: a new directory
+# under /tmp) keeps the corpora and the reports. About 20 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 detectors=server_vad,semantic_vad
 eagerness=()
+barge_in=1
 out=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --detectors) detectors="$2"; shift 2 ;;
     --eagerness) eagerness=(--eagerness "$2"); shift 2 ;;
+    --no-barge-in) barge_in=0; shift ;;
     --out) out="$2"; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -43,4 +50,9 @@ curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || { echo "the daemon did n
 "$bin/rtbench" run "$work/corpus" --url "ws://127.0.0.1:$port/v1/realtime" --format opus --mode speak_first \
   --turn-detection "$detectors" "${eagerness[@]}" --session-per-utterance \
   --json "$work/turns.json" --csv "$work/turns.csv" --svg "$work/turns.svg"
+if [ "$barge_in" = 1 ]; then
+  [ -d "$work/questions" ] || "$bin/rtbench" corpus --out "$work/questions" >/dev/null
+  "$bin/rtbench" run "$work/questions" --url "ws://127.0.0.1:$port/v1/realtime" --format opus --mode speak_first \
+    --barge-in-after 1.5 --label barge-in --json "$work/barge-in.json" --csv "$work/barge-in.csv"
+fi
 echo "# corpus and reports: $work"

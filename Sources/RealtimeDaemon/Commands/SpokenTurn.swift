@@ -13,6 +13,8 @@ enum SpokenTurn {
     static func run(question: [Float], services: SessionServices, configuration: SessionConfiguration, pace: Double = 1) -> ConversationRecord {
         let record = Mutex(ConversationRecord())
         let finished = DispatchSemaphore(value: 0)
+        var configuration = configuration
+        configuration.outputLeadMs = nil  // nobody plays it: the reply's audio as fast as it is made
         let session = RealtimeSession(services: services, configuration: configuration) { output in
             if record.withLock({ $0.take(output) }) { finished.signal() }
         }

@@ -16,14 +16,16 @@ extension SessionMachine {
         reply = state
     }
 
-    /// The streaming recogniser's words so far in a turn spoken over a reply: settled words that
-    /// take the turn stop the reply now (tentative ones may be half a word: "Oh" becoming "Okay";
-    /// the audio is paused meanwhile anyway); no words at all after `falseInterruptionMs` of
-    /// speech let it play on.
+    /// The streaming recogniser's words so far in a turn spoken over a reply: words that take the
+    /// turn stop the reply now, if they are settled or more than one (a single tentative word may
+    /// be half of one: "Oh" becoming "Okay"; the audio is paused meanwhile anyway); no words at
+    /// all after `falseInterruptionMs` of speech let it play on.
     mutating func interruptionHeard(_ hypothesis: StreamingHypothesis, now: ContinuousClock.Instant, into actions: inout [SessionAction]) {
         guard let interruption, interruption.itemID == turnItemID, reply != nil else { return }
         let policy = configuration.interruptions
-        if policy.verdict(hypothesis.confirmedText) == .takesTurn {
+        let sure = policy.verdict(hypothesis.confirmedText) == .takesTurn
+            || (InterruptionPolicy.words(hypothesis.text).count > 1 && policy.verdict(hypothesis.text) == .takesTurn)
+        if sure {
             self.interruption = nil
             cancelReply(reason: "turn_detected", now: now, into: &actions)
         } else if policy.verdict(hypothesis.text) == .noWords,
