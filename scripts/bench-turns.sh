@@ -7,7 +7,7 @@
 # (no history), speak_first, Opus on the wire.
 #
 # Then interruptions: rtbench's spoken questions in one session, each spoken over the reply to
-# the one before 1.5 s after its first audio (barge_in_noticed_ms: from the first sample of
+# the one before 0.8 s after its first audio (barge_in_noticed_ms: from the first sample of
 # the interrupting speech sent to speech_started received, when a client stops playing;
 # barge_in_cancel_ms: to the reply's response.done, cancelled once the words are known).
 #
@@ -53,6 +53,6 @@ curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || { echo "the daemon did n
 if [ "$barge_in" = 1 ]; then
   [ -d "$work/questions" ] || "$bin/rtbench" corpus --out "$work/questions" >/dev/null
   "$bin/rtbench" run "$work/questions" --url "ws://127.0.0.1:$port/v1/realtime" --format opus --mode speak_first \
-    --barge-in-after 1.5 --label barge-in --json "$work/barge-in.json" --csv "$work/barge-in.csv"
+    --barge-in-after 0.8 --label barge-in --json "$work/barge-in.json" --csv "$work/barge-in.csv"
 fi
 echo "# corpus and reports: $work"

@@ -43,7 +43,7 @@ extension RTBenchCommand {
         @Option(help: "Seconds of silence sent after each utterance's speech (server VAD).") var trailingSilence = 2.0
         @Option(help: "Each frame leaves up to this many ms late (uniform random), as on a real network.") var jitterMs = 0.0
         @Option(help: "Speak the next utterance over the reply this many seconds after its first audio.") var bargeInAfter: Double?
-        @Option(help: "Seconds a turn may take from the end of speech to response.done.") var turnTimeout = 30.0
+        @Option(help: "Seconds a turn may take from the end of speech to response.done (which a server pacing its audio sends once the reply has played).") var turnTimeout = 60.0
         @Option(help: "Seconds between a reply having played out (in real time, as a listener hears it) and the next utterance.")
         var pauseBetweenTurns = 0.5
         @Option(help: "Name of the configuration in the report (default: mode/format[/manual][/barge-in]).") var label: String?

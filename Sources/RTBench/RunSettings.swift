@@ -45,7 +45,7 @@ struct RunSettings: Sendable {
     /// Seconds of reply audio after which the next utterance is spoken over the reply.
     var bargeInAfter: Double?
     /// How long a turn may take from the end of its speech to `response.done`.
-    var turnTimeout: Double = 30
+    var turnTimeout: Double = 60
     /// Pause between the end of a reply's playback (in real time from its first packet) and
     /// the next utterance.
     var pauseBetweenTurns: Double = 0.5

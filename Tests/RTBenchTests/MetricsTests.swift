@@ -74,9 +74,11 @@ import Testing
             TurnEvent(.audio, at: 0.5, audioSeconds: 0.1),
             TurnEvent(.bargeIn, at: 0.7),
             TurnEvent(.audio, at: 0.74, audioSeconds: 0.1),
+            TurnEvent(.bargeInNoticed, at: 0.85),
             TurnEvent(.audio, at: 1.5, audioSeconds: 0.1),
             TurnEvent(.responseDone, at: 1.6, detail: "cancelled"),
         ]))
+        #expect(abs((m.bargeInNoticedMs ?? 0) - 150) < 1e-6)
         #expect(abs((m.bargeInStopMs ?? 0) - 800) < 1e-6)
         #expect(abs((m.bargeInCancelMs ?? 0) - 900) < 1e-6)
         #expect(m.gapCount == 0)
@@ -85,7 +87,7 @@ import Testing
 
     @Test func missingEventsGiveNil() {
         let m = TurnMetrics(Self.turn([TurnEvent(.speechEnded, at: 0), TurnEvent(.error, at: 0.3, detail: "overloaded")]))
-        #expect(m.firstPacketMs == nil && m.finalTranscriptMs == nil && m.bargeInStopMs == nil && m.bargeInCancelMs == nil)
+        #expect(m.firstPacketMs == nil && m.finalTranscriptMs == nil && m.bargeInStopMs == nil && m.bargeInCancelMs == nil && m.bargeInNoticedMs == nil)
         #expect(m.errors == ["overloaded"])
     }
 
@@ -201,5 +203,22 @@ import Testing
         let whole = TurnMetrics(MetricsTests.turn([TurnEvent(.speechEnded, at: 1), TurnEvent(.turnEnded, at: 1.3)]))
         #expect(whole.cutEarly == false)
         #expect(TurnMetrics(MetricsTests.turn([TurnEvent(.turnEnded, at: 1.3)])).cutEarly == nil)
+    }
+
+    /// Talking over a reply: the server's next speech_started is when it noticed, on the turn
+    /// whose reply was interrupted (the new speech is the next turn's).
+    @Test func theServerNoticesABargeInWithItsNextSpeechStarted() {
+        let recorder = TurnRecorder(configuration: "barge-in", origin: .now)
+        let first = recorder.beginTurn("01-piper")
+        recorder.receive(text: #"{"type":"input_audio_buffer.speech_started","item_id":"i1"}"#)
+        recorder.speechEnded(first)
+        recorder.receive(text: #"{"type":"response.created","response":{"id":"r1"}}"#)
+        recorder.bargeIn(first)
+        _ = recorder.beginTurn("02-piper")
+        recorder.receive(text: #"{"type":"input_audio_buffer.speech_started","item_id":"i2"}"#)
+        recorder.receive(text: #"{"type":"input_audio_buffer.speech_started","item_id":"i3"}"#)
+        let events = recorder.records[0].events
+        #expect(events.filter { $0.kind == .bargeInNoticed }.count == 1)
+        #expect(recorder.records[1].events.allSatisfy { $0.kind != .bargeInNoticed })
     }
 }

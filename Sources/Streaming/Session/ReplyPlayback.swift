@@ -48,8 +48,10 @@ struct ReplyPlayback: Sendable {
     }
 
     /// The audio to send now (nil: none is due): all that was produced without a lead, else up
-    /// to `lead` ahead of playback.
-    mutating func due(at now: ContinuousClock.Instant) -> ArraySlice<Float>? {
+    /// to `lead` ahead of playback; in whole 20 ms frames until the `last` of it (an Opus
+    /// client's frames then never straddle a pause: nothing of a reply stopped there is left to
+    /// flush after it).
+    mutating func due(at now: ContinuousClock.Instant, last: Bool = false) -> ArraySlice<Float>? {
         guard pausedAt == nil, sent < samples.count else { return nil }
         let position = played(at: now)
         if clockStart == nil || position >= sent {
@@ -57,19 +59,31 @@ struct ReplyPlayback: Sendable {
             clockStart = now
             clockOffset = sent
         }
-        let end = lead.map { min(samples.count, played(at: now) + $0) } ?? samples.count
-        guard end > sent, end - sent >= min(samples.count - sent, Int(Self.pieceSeconds * Double(rate))) || sent == clockOffset else { return nil }
+        let available = sendable(last: last)
+        var end = min(sent + available, lead.map { played(at: now) + $0 } ?? .max)
+        if end < samples.count { end = sent + (end - sent) / frame * frame }
+        guard end > sent, end - sent >= min(available, piece) || sent == clockOffset else { return nil }
         defer { sent = end }
         return samples[sent..<end]
     }
 
+    /// 20 ms, the frame of Opus.
+    private var frame: Int { rate / 50 }
+    private var piece: Int { Int(Self.pieceSeconds * Double(rate)) }
+
+    /// How much of what is unsent may go out: whole frames, or all of it once it is the `last`.
+    private func sendable(last: Bool) -> Int {
+        last ? samples.count - sent : (samples.count - sent) / frame * frame
+    }
+
     /// When more audio will be due (nil: nothing waits, or it is due only when more is produced
     /// or the pause ends).
-    func nextDue(after now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
-        guard let lead, pausedAt == nil, sent < samples.count, let clockStart else { return nil }
-        let needed = min(samples.count - sent, Int(Self.pieceSeconds * Double(rate)))
-        let playedTarget = sent + needed - lead
-        return max(now, clockStart + .seconds(Double(playedTarget - clockOffset) / Double(rate)))
+    func nextDue(after now: ContinuousClock.Instant, last: Bool = false) -> ContinuousClock.Instant? {
+        let available = sendable(last: last)
+        guard let lead, pausedAt == nil, available > 0, let clockStart else { return nil }
+        let playedTarget = sent + min(available, piece) - lead
+        // A millisecond late: the sample count then surely covers the piece (no wake-up too soon).
+        return max(now, clockStart + .seconds(Double(playedTarget - clockOffset) / Double(rate)) + .milliseconds(1))
     }
 
     /// Playback stops here (the user may be interrupting): nothing more is sent until `resume`.

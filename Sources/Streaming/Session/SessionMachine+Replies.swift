@@ -99,7 +99,7 @@ extension SessionMachine {
     /// has ended and the client has had all of it.
     mutating func deliverAudio(now: ContinuousClock.Instant, into actions: inout [SessionAction]) {
         guard var state = reply, !state.held else { return }
-        if let piece = state.playback.due(at: now) {
+        if let piece = state.playback.due(at: now, last: state.engineEnded != nil) {
             actions.append(.output(.audio(samples: Array(piece), format: state.outputFormat, part: state.part)))
         }
         reply = state
@@ -110,7 +110,7 @@ extension SessionMachine {
     /// When the runner should come back (`SessionInput.tick`) to send the reply's next audio.
     public func nextTick(after now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
         guard let reply, !reply.held else { return nil }
-        return reply.playback.nextDue(after: now)
+        return reply.playback.nextDue(after: now, last: reply.engineEnded != nil)
     }
 
     /// Drops a held reply without a trace.
