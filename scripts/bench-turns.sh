@@ -6,17 +6,18 @@
 # inside, spoken by Piper and espeak-ng at several speeds). Every utterance gets a fresh session
 # (no history), speak_first, Opus on the wire.
 #
-# Then interruptions: rtbench's spoken questions in one session, each spoken over the reply to
-# the one before 0.8 s after its first audio (barge_in_noticed_ms: from the first sample of
+# Then interruptions: rtbench's spoken questions in one session, asking for long stories, each
+# spoken over the story before 0.5 s after its first audio (barge_in_noticed_ms: from the first sample of
 # the interrupting speech sent to speech_started received, when a client stops playing;
-# barge_in_cancel_ms: to the reply's response.done, cancelled once the words are known).
+# barge_in_stop_ms: to the last reply audio received; barge_in_cancel_ms: to the reply's
+# response.done, cancelled once the words are known).
 #
 #   scripts/bench-turns.sh [--detectors server_vad,semantic_vad] [--eagerness auto] [--no-barge-in] [--out DIR]
 #
 # Prints rtbench's table (first packet and the other latencies per detector), the turns cut
 # early (ended at a pause inside, before the last word) for each kind of utterance, and the
 # first packet on the complete ones; then the barge-in table. DIR (default: a new directory
-# under /tmp) keeps the corpora and the reports. About 20 minutes on 2 cores.
+# under /tmp) keeps the corpora and the reports. About 30 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 detectors=server_vad,semantic_vad
@@ -53,6 +54,7 @@ curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || { echo "the daemon did n
 if [ "$barge_in" = 1 ]; then
   [ -d "$work/questions" ] || "$bin/rtbench" corpus --out "$work/questions" >/dev/null
   "$bin/rtbench" run "$work/questions" --url "ws://127.0.0.1:$port/v1/realtime" --format opus --mode speak_first \
-    --barge-in-after 0.8 --label barge-in --json "$work/barge-in.json" --csv "$work/barge-in.csv"
+    --barge-in-after 0.5 --instructions "You are a storyteller. Answer every question with a long story of many sentences." \
+    --label barge-in --json "$work/barge-in.json" --csv "$work/barge-in.csv"
 fi
 echo "# corpus and reports: $work"
