@@ -103,10 +103,10 @@ extension ConfigKey {
         kind: .integer(1...65_536), help: "Largest WebSocket message accepted, in KiB; a larger one is answered with an error and dropped.")
     static let turnDetection = ConfigKey(name: "turn.detection", defaultValue: "semantic_vad",
         kind: .choice(["semantic_vad", "server_vad"]),
-        help: "How the end of the user's turn is found (the local loop, and WebSocket sessions until they set their own): semantic_vad (the silence needed follows what was said: ~200 ms after a finished sentence, up to 1.2 s after an unfinished one) or server_vad (450 ms of silence, always).")
+        help: "How the end of the user's turn is found (the local loop, and WebSocket sessions until they set their own): semantic_vad (the silence needed follows what was said: ~150 ms after a finished sentence, up to 1.35 s after an unfinished one) or server_vad (450 ms of silence, always).")
     static let turnEagerness = ConfigKey(name: "turn.eagerness", defaultValue: "auto",
         kind: .choice(SemanticEndOfTurn.Eagerness.allCases.map(\.rawValue)),
-        help: "semantic_vad's eagerness: high (150 ms to 0.7 s of silence), medium or auto (200 ms to 1.2 s), low (300 ms to 1.5 s).")
+        help: "semantic_vad's eagerness: high (150 ms to 0.7 s of silence), medium or auto (150 ms to 1.35 s), low (300 ms to 1.5 s).")
     static let turnBackchannels = ConfigKey(name: "turn.backchannels", defaultValue: "on",
         kind: .choice(["on", "off"]),
         help: "on: a short acknowledgement said over a reply (\"mm-hmm\", \"yeah\", \"right\") lets it go on; off: any words over a reply stop it.")

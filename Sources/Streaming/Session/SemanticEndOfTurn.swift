@@ -46,12 +46,13 @@ public struct SemanticEndOfTurn: Sendable, Equatable {
 
     public init(eagerness: Eagerness = .auto) { self.eagerness = eagerness }
 
-    /// The least and the most silence that ends a turn, ms. `high` answers a complete sentence
-    /// after 150 ms and gives an unfinished one 0.7 s; `low` waits 300 ms and up to 1.5 s.
+    /// The least and the most silence that ends a turn, ms. `high` and `medium` answer a
+    /// complete sentence after 150 ms; `high` gives an unfinished one 0.7 s, `medium` 1.35 s
+    /// (its even chance then needs 450 ms, as `server_vad`); `low` waits 300 ms and up to 1.5 s.
     public var bounds: (shortest: Int, longest: Int) {
         switch eagerness {
         case .high: (150, 700)
-        case .medium, .auto: (200, 1_200)
+        case .medium, .auto: (150, 1_350)
         case .low: (300, 1_500)
         }
     }
