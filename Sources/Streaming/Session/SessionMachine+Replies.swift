@@ -165,10 +165,12 @@ extension SessionMachine {
 
     mutating func replyAudio(_ samples: [Float], clause: String, index: Int, of id: ReplyID, now: ContinuousClock.Instant,
                              into actions: inout [SessionAction]) {
-        guard var state = reply, state.id == id, !samples.isEmpty else { return }
-        let first = state.audioMs == 0
-        state.audioProduced(samples, clause: clause, index: index, at: now)
-        reply = state
+        guard reply?.id == id, !samples.isEmpty else { return }
+        let first = reply?.audioMs == 0
+        // In place: the reply's audio grows to its whole length, and a copy of the state would
+        // copy all of it for every piece.
+        reply?.audioProduced(samples, clause: clause, index: index, at: now)
+        guard let state = reply else { return }
         if first, !state.held, let late = state.timings["first_audio"], late > configuration.overloadedAfterMs {
             send(.event(.error(.overloaded(String(format: "the reply started %.0f ms after the turn ended (the limit is %.0f ms): this machine is serving more than it can at full speed", late, configuration.overloadedAfterMs)))), into: &actions)
         }
