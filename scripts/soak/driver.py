@@ -106,6 +106,14 @@ class Session:
             due = start + (i + 1) * 0.02 / pace
             await asyncio.sleep(max(0, due - time.monotonic()))
 
+    async def speak(self, pcm, silence_s=1.2, until=None, most_s=4.0):
+        """Speaks `pcm`, then stays on the line as a microphone does: `silence_s` of silence, and
+        more (up to `most_s`) until `until` says the server has answered (semantic_vad may want
+        more than a second of silence after an utterance that sounds unfinished)."""
+        await self.stream(pcm + SILENCE_20MS * int(silence_s / 0.02))
+        if until is not None:
+            await self.stream(SILENCE_20MS * int((most_s - silence_s) / 0.02), stop=until)
+
     def find(self, kind, count=1, where=lambda e: True):
         matches = [e for e in self.events if e.get("type") == kind and where(e)]
         return matches[count - 1] if len(matches) >= count else None
@@ -126,7 +134,7 @@ class Session:
 async def normal_turn(url, utterance, tally, timeout):
     async with Session(url, timeout) as s:
         mark = len(s.events)
-        await s.stream(utterance + SILENCE_20MS * 60)
+        await s.speak(utterance, until=lambda: s.find("response.created") is not None)
         done = await s.wait_for("response.done")
         if done is not None:
             tally.add("turn", done["response"]["status"])
@@ -145,14 +153,14 @@ async def normal_turn(url, utterance, tally, timeout):
 async def barge_in(url, utterance, interruption, tally, timeout):
     async with Session(url, timeout) as s:
         mark = len(s.events)
-        await s.stream(utterance + SILENCE_20MS * 50)
+        await s.speak(utterance, silence_s=1.0, until=lambda: s.find("response.output_audio.delta") is not None)
         first = await s.wait_for("response.output_audio.delta")
         if first is None:
             errors = s.errors_since(mark)
             tally.add("barge-in", "error:" + errors[-1] if errors else "lost")
             return
         await asyncio.sleep(0.5)
-        await s.stream(interruption + SILENCE_20MS * 60)
+        await s.speak(interruption, until=lambda: s.find("response.created", count=2) is not None)
         done = await s.wait_for("response.done", where=lambda e: e["response"]["id"] == first["response_id"])
         second = await s.wait_for("response.done", count=2)
         if done is None:
