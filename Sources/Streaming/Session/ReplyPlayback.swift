@@ -22,6 +22,9 @@ struct ReplyPlayback: Sendable {
     private var clockOffset = 0
     /// Paused: where playback stopped (the server's estimate, or the client's own word).
     private(set) var pausedAt: Int?
+    /// Whether the client said it stopped: then it has dropped what it had queued, and the
+    /// reply is sent again from that point on `resume`.
+    private var stoppedByClient = false
     /// Smallest piece sent by the pacing (fewer, larger messages; the lead absorbs it).
     static let pieceSeconds = 0.1
 
@@ -34,7 +37,6 @@ struct ReplyPlayback: Sendable {
     /// Everything produced so far has been sent.
     var isDrained: Bool { sent == samples.count }
     var producedMs: Int { samples.count * 1000 / rate }
-    var sentMs: Int { sent * 1000 / rate }
 
     mutating func append(_ more: [Float]) {
         samples += more
@@ -53,14 +55,15 @@ struct ReplyPlayback: Sendable {
     /// flush after it).
     mutating func due(at now: ContinuousClock.Instant, last: Bool = false) -> ArraySlice<Float>? {
         guard pausedAt == nil, sent < samples.count else { return nil }
-        let position = played(at: now)
+        var position = played(at: now)
         if clockStart == nil || position >= sent {
             // The first audio, or the client ran dry waiting for the voice: playback (re)starts now.
             clockStart = now
             clockOffset = sent
+            position = sent
         }
         let available = sendable(last: last)
-        var end = min(sent + available, lead.map { played(at: now) + $0 } ?? .max)
+        var end = min(sent + available, lead.map { position + $0 } ?? .max)
         if end < samples.count { end = sent + (end - sent) / frame * frame }
         guard end > sent, end - sent >= min(available, piece) || sent == clockOffset else { return nil }
         defer { sent = end }
@@ -98,10 +101,6 @@ struct ReplyPlayback: Sendable {
         pausedAt = min(max(0, position), sent)
         stoppedByClient = true
     }
-
-    /// Whether the client said it stopped: then it has dropped what it had queued, and the
-    /// reply is sent again from that point on `resume`.
-    private(set) var stoppedByClient = false
 
     /// Playback goes on: from where the client said it stopped (sent again), or else from what
     /// it was sent (it kept that and played it out).

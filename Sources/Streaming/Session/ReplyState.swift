@@ -34,7 +34,7 @@ struct ReplyState: Sendable {
     /// The reply's audio and its playback by the client.
     var playback: ReplyPlayback
     /// When held output was released (the reply was started speculatively at a pause): the
-    /// client's audio starts then, not at `firstAudio`.
+    /// client's audio starts then, not when the voice made it.
     private(set) var releasedAt: ContinuousClock.Instant?
     /// When a reply that was held began (its reference until it was released).
     private var startedAt: ContinuousClock.Instant?

@@ -23,12 +23,13 @@ extension SessionMachine {
     mutating func interruptionHeard(_ hypothesis: StreamingHypothesis, now: ContinuousClock.Instant, into actions: inout [SessionAction]) {
         guard let interruption, interruption.itemID == turnItemID, reply != nil else { return }
         let policy = configuration.interruptions
+        let heard = policy.verdict(hypothesis.text)
         let sure = policy.verdict(hypothesis.confirmedText) == .takesTurn
-            || (InterruptionPolicy.words(hypothesis.text).count > 1 && policy.verdict(hypothesis.text) == .takesTurn)
+            || (heard == .takesTurn && InterruptionPolicy.words(hypothesis.text).count > 1)
         if sure {
             self.interruption = nil
             cancelReply(reason: "turn_detected", now: now, into: &actions)
-        } else if policy.verdict(hypothesis.text) == .noWords,
+        } else if heard == .noWords,
                   (receivedSamples - interruption.startSample) * 1000 / Self.sampleRate >= policy.falseInterruptionMs {
             resumeReply(now: now, into: &actions)
         }
