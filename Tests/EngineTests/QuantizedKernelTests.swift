@@ -71,11 +71,14 @@ import Testing
             for r in 0..<rows {
                 #expect(QuantizedKernels.dot(type: type, row, a, row: r) == expected[r], "one row, row \(r)")
             }
-            if let (p, q) = QuantizedKernels.dot2(type: type, row, a, row: 1) {
-                #expect(p == expected[1] && q == expected[2], "two rows")
-            } else {
-                #expect(blocks % 2 == 1 || type == .q4_0, "two-row kernel missing for \(type)")
+            for first in [0, 2] {
+                if let (p, q) = QuantizedKernels.dot2(type: type, row, a, row: first) {
+                    #expect(p == expected[first] && q == expected[first + 1], "two rows from \(first)")
+                } else {
+                    #expect(blocks % 2 == 1 || type == .q4_0, "two-row kernel missing for \(type)")
+                }
             }
+            #expect(QuantizedKernels.dot2(type: type, row, a, row: 1) == nil, "pairs start at even rows")
             if let four = QuantizedKernels.dot4(type: type, row, a, row: 0) {
                 #expect(four == SIMD4(expected[0], expected[1], expected[2], expected[3]), "four rows")
             } else {

@@ -16,6 +16,10 @@ public final class QuantizedActivations {
     let dLanes: UnsafeMutablePointer<Float>
     /// Per block: d·Σq, rounded through float16.
     let s: UnsafeMutablePointer<Float>
+    /// `dLanes` again, rows taken in pairs (0 and 1, 2 and 3, …): per pair and block, the first
+    /// row's eight lanes, then the second's. The kernels that multiply a weight block with two
+    /// rows then scale and add both rows' lanes with one 16-lane instruction each.
+    let dPairLanes: UnsafeMutablePointer<Float>
 
     public init(rows: Int, columns: Int) {
         self.rows = rows
@@ -24,12 +28,15 @@ public final class QuantizedActivations {
         q = .allocate(capacity: max(1, rows * columns))
         s = .allocate(capacity: max(1, rows * blocks))
         dLanes = .allocate(capacity: max(1, rows * blocks * 8))
+        let pairs = (rows + 1) / 2
+        dPairLanes = .allocate(capacity: max(1, pairs * blocks * 16))
     }
 
     deinit {
         q.deallocate()
         s.deallocate()
         dLanes.deallocate()
+        dPairLanes.deallocate()
     }
 
     /// max |v| over both vectors. The magnitudes' bit patterns order as the floats do, so the
@@ -67,8 +74,11 @@ public final class QuantizedActivations {
             let r1 = unsafeBitCast(v1 * inverse + 12_582_912, to: SIMD16<Int32>.self) &- 0x4B40_0000
             let sum = (r0 &+ r1).wrappedSum()
             UnsafeMutableRawPointer(out + 32 * b).storeBytes(of: VectorConversions.narrow(r0, r1), as: SIMD32<Int8>.self)
-            UnsafeMutableRawPointer(dLanes + (r * blocks + b) * 8).storeBytes(of: SIMD8(repeating: Float(Float16(scale))), as: SIMD8<Float>.self)
-            s[r * blocks + b] = Float(Float16(scale * Float(sum)))
+            let lanes = SIMD8(repeating: Float(Float16(scale))), blockSum = Float(Float16(scale * Float(sum)))
+            UnsafeMutableRawPointer(dLanes + (r * blocks + b) * 8).storeBytes(of: lanes, as: SIMD8<Float>.self)
+            s[r * blocks + b] = blockSum
+            let paired = (r / 2 * blocks + b) * 2 + r % 2
+            UnsafeMutableRawPointer(dPairLanes + paired * 8).storeBytes(of: lanes, as: SIMD8<Float>.self)
         }
     }
 }
