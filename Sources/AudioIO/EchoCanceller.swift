@@ -34,6 +34,9 @@ public final class EchoCanceller {
         public var residualSuppressionWhileTalkingDB: Int32 = -15
         /// speexdsp: noise suppression (dB; 0 turns it off).
         public var noiseSuppressionDB: Int32 = -15
+        /// speexdsp: WebRTC's canceller gives the output while speexdsp's learns the room
+        /// (`BridgedEchoFilter`): 25 dB of echo removal within a second instead of about two.
+        public var bridgesWarmUp = true
         /// WebRTC: how hard what the filter leaves is suppressed (0 low, 1 moderate, 2 high). Low
         /// kept the echo above 25 dB of ERLE only after 2–9 s; high takes 2 dB more off the user.
         public var webrtcSuppression: Int32 = 1
@@ -45,6 +48,7 @@ public final class EchoCanceller {
             switch filter {
             case .speex:
                 "speexdsp echo canceller at \(sampleRate) Hz, \(tailMilliseconds) ms tail, residual echo suppression \(residualSuppressionDB) dB"
+                    + (bridgesWarmUp ? ", WebRTC's standing in while it learns the room" : "")
             case .webrtc:
                 "WebRTC echo canceller at \(sampleRate) Hz (extended filter, delay-agnostic), suppression level \(webrtcSuppression)"
             }
@@ -79,7 +83,7 @@ public final class EchoCanceller {
             throw .echoCanceller("unsupported settings: \(settings.sampleRate) Hz, \(settings.frameSamples)-sample frames, \(settings.tailMilliseconds) ms tail")
         }
         switch settings.filter {
-        case .speex: filter = try SpeexEchoFilter(settings)
+        case .speex: filter = settings.bridgesWarmUp ? try BridgedEchoFilter(settings) : try SpeexEchoFilter(settings)
         case .webrtc: filter = try WebRTCEchoFilter(settings)
         }
         self.settings = settings
@@ -125,9 +129,7 @@ public final class EchoCanceller {
 
     private func account(near: [Int16], far: [Int16], out: [Int16]) {
         statistics.frames += 1
-        let farPower = Self.power(far)
-        // The speaker is playing: more than −60 dBFS of it.
-        guard farPower > 32768.0 * 32768.0 * 1e-6 else { return }
+        guard Self.power(far) > Self.farActivePower else { return }
         statistics.farActiveFrames += 1
         let decay = 0.98  // about a second of 20 ms frames
         smoothedNear = decay * smoothedNear + (1 - decay) * Self.power(near)
@@ -135,7 +137,11 @@ public final class EchoCanceller {
         statistics.enhancementDB = 10 * log10(max(smoothedNear, 1e-12) / max(smoothedOut, 1e-12))
     }
 
-    private static func power(_ frame: [Int16]) -> Double {
+    /// The speaker is playing when its frame's power is above this: −60 dBFS.
+    static let farActivePower = 32768.0 * 32768.0 * 1e-6
+
+    /// Mean square of a frame.
+    static func power(_ frame: [Int16]) -> Double {
         var sum = 0.0
         for s in frame { sum += Double(s) * Double(s) }
         return sum / Double(max(frame.count, 1))
