@@ -95,6 +95,9 @@ public final class EchoCanceller {
     /// How far the output trails the input.
     public var latencySamples: Int { filter.latencySamples }
 
+    /// Whether WebRTC's canceller is standing in while speexdsp's learns (`BridgedEchoFilter`).
+    public var isBridging: Bool { (filter as? BridgedEchoFilter)?.bridging ?? false }
+
     /// Cancels the echo of `far` in `near` (equal lengths, any chunk size). Returns the cancelled
     /// microphone for the whole frames available so far, `latencySamples` behind the input.
     public func process(near: [Float], far: [Float]) -> [Float] {

@@ -36,13 +36,16 @@ final class LoopEchoCanceller {
     /// its output as `audio.echo=gate` does, so that a reply cannot interrupt itself while the
     /// filter learns. Once trusted it stays so for that path: the user talking over the reply
     /// lowers the ERLE estimate, and must not bring the gate back just when they interrupt.
+    /// While WebRTC's canceller stands in for speexdsp's (`EchoCanceller.isBridging`), the gate
+    /// stays: WebRTC's output reaches 20 dB within a second of a fresh start, but its
+    /// suppression still lets bursts of the reply through then (one was taken for a turn).
     private(set) var trusted = false
     private var trustedPath = 0
 
     private func updateTrust() {
         if trusted, echoPathsMeasured != trustedPath { trusted = false }
         let statistics = canceller.statistics
-        if !trusted, alignment.measured, statistics.farActiveFrames >= 50, statistics.enhancementDB >= 20 {
+        if !trusted, alignment.measured, !canceller.isBridging, statistics.farActiveFrames >= 50, statistics.enhancementDB >= 20 {
             trusted = true
             trustedPath = echoPathsMeasured
         }
