@@ -1,5 +1,3 @@
-import Foundation
-
 /// speexdsp's echo canceller, with WebRTC's standing in while speexdsp learns the room.
 ///
 /// speexdsp lets the user talk over the reply nearly untouched, but takes about 2 s of the
@@ -24,13 +22,14 @@ final class BridgedEchoFilter: EchoFilter {
     private var bridgeIn: (near: [Int16], far: [Int16], out: [Int16])
     /// WebRTC's output, delayed by the difference of the two latencies.
     private var bridgeQueue: [Int16]
-    private var removal = SmoothedRemoval()
+    /// speexdsp's own removal, over about half a second of the speaker's frames.
+    private var removal = EchoRemovalMeter(decay: 0.95)
 
     init(_ settings: EchoCanceller.Settings) throws(AudioError) {
         main = try SpeexEchoFilter(settings)
         bridge = try WebRTCEchoFilter(settings)
         guard main.frameSamples % bridge.frameSamples == 0, main.latencySamples >= bridge.latencySamples else {
-            throw .echoCanceller("a \(main.frameSamples)-sample frame is not a whole number of WebRTC's \(bridge.frameSamples)-sample frames")
+            throw .echoCanceller("a \(main.frameSamples)-sample frame with \(main.latencySamples) samples of latency cannot carry WebRTC's \(bridge.frameSamples)-sample frames with \(bridge.latencySamples)")
         }
         frameSamples = main.frameSamples
         latencySamples = main.latencySamples
@@ -56,7 +55,8 @@ final class BridgedEchoFilter: EchoFilter {
             bridgeQueue += bridgeIn.out
         }
         removal.add(near: near, far: far, out: mainOut)
-        let handOver = removal.decibels >= Self.handOverDB
+        // Half a second of the speaker's sound before any verdict.
+        let handOver = removal.frames >= 25 && removal.decibels >= Self.handOverDB
         for i in 0..<frameSamples {
             guard handOver else { out[i] = bridgeQueue[i]; continue }
             // A linear fade from the bridge to speexdsp over this frame.
@@ -71,27 +71,7 @@ final class BridgedEchoFilter: EchoFilter {
         main.reset()
         bridge.reset()
         bridging = true
-        removal = SmoothedRemoval()
+        removal = EchoRemovalMeter(decay: 0.95)
         bridgeQueue = [Int16](repeating: 0, count: latencySamples - bridge.latencySamples)
-    }
-
-    /// How much quieter speexdsp's output is than the microphone while the speaker plays,
-    /// smoothed over about half a second of such frames.
-    struct SmoothedRemoval {
-        private var near = 1e-12, out = 1e-12, frames = 0
-
-        var decibels: Double {
-            // Half a second of the speaker's sound before any verdict.
-            frames >= 25 ? 10 * log10(near / out) : 0
-        }
-
-        mutating func add(near: [Int16], far: [Int16], out: [Int16]) {
-            // The speaker is playing: more than −60 dBFS of it.
-            guard EchoCanceller.power(far) > EchoCanceller.farActivePower else { return }
-            let decay = 0.95
-            self.near = decay * self.near + (1 - decay) * EchoCanceller.power(near)
-            self.out = decay * self.out + (1 - decay) * max(EchoCanceller.power(out), 1e-12)
-            frames += 1
-        }
     }
 }

@@ -74,8 +74,7 @@ public final class EchoCanceller {
     private var nearFrame: [Int16]
     private var farFrame: [Int16]
     private var outFrame: [Int16]
-    private var smoothedNear = 1e-12
-    private var smoothedOut = 1e-12
+    private var removal = EchoRemovalMeter(decay: 0.98)
 
     public init(_ settings: Settings = Settings()) throws(AudioError) {
         guard settings.sampleRate >= 8_000, settings.sampleRate <= 48_000, settings.frameSamples > 0,
@@ -126,28 +125,14 @@ public final class EchoCanceller {
     public func reset() {
         filter.reset()
         statistics = Statistics()
-        smoothedNear = 1e-12
-        smoothedOut = 1e-12
+        removal = EchoRemovalMeter(decay: 0.98)
     }
 
     private func account(near: [Int16], far: [Int16], out: [Int16]) {
         statistics.frames += 1
-        guard Self.power(far) > Self.farActivePower else { return }
+        guard removal.add(near: near, far: far, out: out) else { return }
         statistics.farActiveFrames += 1
-        let decay = 0.98  // about a second of 20 ms frames
-        smoothedNear = decay * smoothedNear + (1 - decay) * Self.power(near)
-        smoothedOut = decay * smoothedOut + (1 - decay) * Self.power(out)
-        statistics.enhancementDB = 10 * log10(max(smoothedNear, 1e-12) / max(smoothedOut, 1e-12))
-    }
-
-    /// The speaker is playing when its frame's power is above this: −60 dBFS.
-    static let farActivePower = 32768.0 * 32768.0 * 1e-6
-
-    /// Mean square of a frame.
-    static func power(_ frame: [Int16]) -> Double {
-        var sum = 0.0
-        for s in frame { sum += Double(s) * Double(s) }
-        return sum / Double(max(frame.count, 1))
+        statistics.enhancementDB = removal.decibels
     }
 
     private static func int16(_ x: Float) -> Int16 {

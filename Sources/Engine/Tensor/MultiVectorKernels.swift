@@ -80,9 +80,10 @@ extension QuantizedKernels {
         return reduce(half == 0 ? halves.0 : halves.1)
     }
 
-    /// Consecutive rows of quantized activations, from an even row `first`, at one pair of blocks; `next()` moves to the next pair. Offsets
-    /// use wrapping arithmetic: they are within the buffers by construction, and the overflow
-    /// checks of `*` and `+` were a seventh of the two-row loop.
+    /// Consecutive rows of quantized activations, from an even row `first`, at one pair of
+    /// blocks; `next()` moves to the next pair. Offsets use wrapping arithmetic: they are
+    /// within the buffers by construction, and the overflow checks of `*` and `+` were a
+    /// seventh of the two-row loop.
     struct ActivationRows {
         private var q: UnsafePointer<Int8>
         /// `dPairLanes` of the first row's pair.
